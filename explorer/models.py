@@ -1,0 +1,320 @@
+"""Loading masked language models by hub id, local folder or bundled alias, with a bounded shared cache."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import AutoConfig, AutoModelForMaskedLM, AutoTokenizer, PreTrainedModel
+from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING
+from transformers.tokenization_utils_base import PreTrainedTokenizerBase
+
+from explorer.bundled import bundled_path
+from explorer.errors import InputError, ModelLoadError
+from explorer.forward import install_position_narrowing
+
+CACHE_SIZE_ENV = "MLM_EXPLORER_CACHE_SIZE"
+DEFAULT_CACHE_SIZE = 3
+
+_DTYPES = {
+    "float32": torch.float32,
+    "fp32": torch.float32,
+    "float16": torch.float16,
+    "fp16": torch.float16,
+    "half": torch.float16,
+    "bfloat16": torch.bfloat16,
+    "bf16": torch.bfloat16,
+}
+# Tokenizers without a real limit report a huge sentinel (1e30) as model_max_length.
+_NO_LIMIT = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """What a person wants to know about a loaded model; plain values only."""
+
+    name: str
+    source: str
+    architecture: str
+    model_type: str
+    layers: int
+    heads: int
+    vocab_size: int
+    mask_token: str
+    device: str
+    dtype: str
+    parameters: int
+    max_length: int
+    bundled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedModel:
+    """A masked LM ready for inference: the torch module in eval mode, its tokenizer and its metadata."""
+
+    model: PreTrainedModel
+    tokenizer: PreTrainedTokenizerBase
+    info: ModelInfo
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """The torch device for `device`: "auto" picks cuda, then mps, then cpu; anything else is used as given."""
+    if str(device) == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise InputError(f"Unknown device {device!r}; use auto, cpu, cuda, cuda:0 or mps.") from error
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(f"Device {device!r} was asked for but CUDA is not available here; use --device cpu.")
+    if resolved.type == "mps" and not torch.backends.mps.is_available():
+        raise InputError(f"Device {device!r} was asked for but MPS is not available here; use --device cpu.")
+    return resolved
+
+
+def resolve_dtype(dtype: str | torch.dtype | None) -> torch.dtype:
+    """The torch dtype for `dtype` (None means float32, which attribution and exact comparisons need)."""
+    if dtype is None:
+        return torch.float32
+    if isinstance(dtype, torch.dtype):
+        if dtype in _DTYPES.values():
+            return dtype
+        raise InputError(f"Unsupported dtype {dtype}; use float32, float16 or bfloat16.")
+    try:
+        return _DTYPES[str(dtype).lower()]
+    except KeyError:
+        raise InputError(f"Unknown dtype {dtype!r}; use float32, float16 or bfloat16.") from None
+
+
+def load_model(
+    name_or_path: str,
+    device: str | torch.device = "auto",
+    dtype: str | torch.dtype | None = None,
+    *,
+    trust_remote_code: bool = False,
+    cache: bool = True,
+) -> LoadedModel:
+    """Load a masked language model, reusing the shared cache when the same model was loaded before.
+
+    Args:
+        name_or_path: a bundled alias (`mini-bert`), a local folder, or a Hugging Face hub id.
+        device: "auto" (cuda, then mps, then cpu) or an explicit torch device such as "cpu" or "cuda:1".
+        dtype: None or "float32" (default), "float16" or "bfloat16".
+        trust_remote_code: run custom code shipped with the checkpoint; only when the caller opts in.
+        cache: False loads a private copy that bypasses the shared cache.
+    Returns:
+        The model in eval mode on `device`, with its tokenizer and a `ModelInfo`.
+    """
+    if not isinstance(name_or_path, str) or not name_or_path.strip():
+        raise InputError('No model name given; try "mini-bert" or a hub id such as "bert-base-uncased".')
+    torch_device = resolve_device(device)
+    torch_dtype = resolve_dtype(dtype)
+    key = (_resolve_source(name_or_path.strip())[0], str(torch_device), str(torch_dtype), trust_remote_code)
+    if not cache:
+        return _load_uncached(name_or_path.strip(), torch_device, torch_dtype, trust_remote_code)
+    return MODEL_CACHE.get(key, lambda: _load_uncached(name_or_path.strip(), torch_device, torch_dtype,
+                                                       trust_remote_code))
+
+
+class ModelCache:
+    """A bounded LRU cache of loaded models; concurrent requests for one model load it once."""
+
+    def __init__(self, max_size: int = DEFAULT_CACHE_SIZE) -> None:
+        self._max_size = max(1, max_size)
+        self._models: OrderedDict[tuple, LoadedModel] = OrderedDict()
+        self._lock = threading.Lock()
+        self._key_locks: dict[tuple, threading.Lock] = {}
+
+    @property
+    def max_size(self) -> int:
+        return self._max_size
+
+    def resize(self, max_size: int) -> None:
+        """Change the bound, evicting the least recently used models beyond it."""
+        if max_size < 1:
+            raise InputError(f"The model cache needs room for at least 1 model, not {max_size}.")
+        with self._lock:
+            self._max_size = max_size
+            self._evict()
+
+    def get(self, key: tuple, load: Any) -> LoadedModel:
+        """The cached model for `key`, calling `load()` once (per key, across threads) when it is missing."""
+        with self._lock:
+            if key in self._models:
+                self._models.move_to_end(key)
+                return self._models[key]
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._models:
+                    self._models.move_to_end(key)
+                    return self._models[key]
+            loaded = load()
+            with self._lock:
+                self._models[key] = loaded
+                self._key_locks.pop(key, None)
+                self._evict()
+            return loaded
+
+    def clear(self) -> None:
+        with self._lock:
+            self._models.clear()
+
+    def __len__(self) -> int:
+        return len(self._models)
+
+    def _evict(self) -> None:
+        while len(self._models) > self._max_size:
+            self._models.popitem(last=False)
+
+
+def _cache_size_from_env() -> int:
+    raw = os.environ.get(CACHE_SIZE_ENV, "")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_CACHE_SIZE
+
+
+MODEL_CACHE = ModelCache(_cache_size_from_env())
+
+
+def _looks_like_path(name: str) -> bool:
+    # Hub ids are "name" or "owner/name"; anything else with separators is meant as a folder.
+    return name.startswith(("/", ".", "~")) or name.count("/") > 1 or "\\" in name
+
+
+def _resolve_source(name: str) -> tuple[str, str]:
+    """(source, kind) where kind is "bundled", "local" or "hub"."""
+    folder = bundled_path(name)
+    if folder is not None:
+        return str(folder), "bundled"
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return str(path.resolve()), "local"
+    if _looks_like_path(name) or path.suffix in {".json", ".bin", ".safetensors"}:
+        raise ModelLoadError(
+            f"No model folder at {name!r}; give a folder with config.json, a bundled alias (mini-bert) "
+            f"or a hub id such as bert-base-uncased."
+        )
+    return name, "hub"
+
+
+def _hub_offline() -> bool:
+    import huggingface_hub.constants as hub_constants
+
+    flag = os.environ.get("HF_HUB_OFFLINE", "") or os.environ.get("TRANSFORMERS_OFFLINE", "")
+    return bool(hub_constants.HF_HUB_OFFLINE) or flag.upper() in {"1", "ON", "YES", "TRUE"}
+
+
+def _not_available_message(name: str, reason: str) -> str:
+    import huggingface_hub.constants as hub_constants
+
+    return (
+        f"Model {name!r} is not in the local Hugging Face cache ({hub_constants.HF_HUB_CACHE}) and "
+        f"{reason}. To use it offline, run `hf download {name}` on a machine with internet access, copy its "
+        f"cache folder here (or point HF_HOME at it) and set HF_HUB_OFFLINE=1; or pick a bundled model "
+        f"such as mini-bert."
+    )
+
+
+def _load_parts(source: str, kind: str, trust_remote_code: bool) -> tuple[Any, Any]:
+    """Config and tokenizer, trying the local cache first so a cached hub model never touches the network."""
+    attempts = [True] if kind != "hub" or _hub_offline() else [True, False]
+    last_error: Exception | None = None
+    for local_only in attempts:
+        try:
+            config = AutoConfig.from_pretrained(
+                source, trust_remote_code=trust_remote_code, local_files_only=local_only
+            )
+            tokenizer = AutoTokenizer.from_pretrained(
+                source, trust_remote_code=trust_remote_code, local_files_only=local_only
+            )
+            return config, tokenizer
+        except ValueError as error:
+            if "trust_remote_code" in str(error):
+                raise ModelLoadError(
+                    f"Model {source!r} needs to run custom code from its repository, which MLM Explorer "
+                    f"never does on its own. If you trust that code, load it with "
+                    f"load_model(..., trust_remote_code=True) or the CLI flag --trust-remote-code."
+                ) from error
+            raise ModelLoadError(f"Could not load {source!r}: {error}") from error
+        except OSError as error:
+            last_error = error
+    if kind != "hub":
+        raise ModelLoadError(
+            f"The folder {source!r} is not a complete model (config.json and tokenizer files are needed): "
+            f"{last_error}"
+        ) from last_error
+    reason = "HF_HUB_OFFLINE is set" if _hub_offline() else "the Hugging Face Hub could not be reached"
+    raise ModelLoadError(_not_available_message(source, reason)) from last_error
+
+
+def _load_uncached(name: str, device: torch.device, dtype: torch.dtype, trust_remote_code: bool) -> LoadedModel:
+    source, kind = _resolve_source(name)
+    config, tokenizer = _load_parts(source, kind, trust_remote_code)
+    if type(config) not in MODEL_FOR_MASKED_LM_MAPPING and not _has_remote_mlm(config, trust_remote_code):
+        found = ", ".join(getattr(config, "architectures", None) or [config.model_type])
+        raise ModelLoadError(
+            f"{name!r} is a {config.model_type} checkpoint ({found}) without a masked-LM head, so it cannot "
+            f"fill masks; choose a masked language model such as mini-bert or bert-base-uncased."
+        )
+    if tokenizer.mask_token is None or tokenizer.mask_token_id is None:
+        raise ModelLoadError(f"The tokenizer of {name!r} defines no mask token, so it cannot fill masks.")
+    try:
+        model, loading_info = AutoModelForMaskedLM.from_pretrained(
+            source,
+            config=config,
+            attn_implementation="eager",  # sdpa silently returns no attention weights
+            dtype=dtype,
+            trust_remote_code=trust_remote_code,
+            local_files_only=True,
+            output_loading_info=True,
+        )
+    except OSError as error:
+        raise ModelLoadError(f"Could not read the weights of {name!r}: {error}") from error
+    missing = [k for k in loading_info.get("missing_keys", ()) if k]
+    if missing:
+        found = ", ".join(getattr(config, "architectures", None) or [config.model_type])
+        raise ModelLoadError(
+            f"{name!r} holds no masked-LM head (found {found}; missing weights such as {missing[0]}), so its "
+            f"predictions would be random; choose a masked language model such as mini-bert or bert-base-uncased."
+        )
+    model.to(device)
+    model.eval()
+    install_position_narrowing(model)
+    return LoadedModel(model=model, tokenizer=tokenizer, info=_describe(name, source, kind, model, tokenizer))
+
+
+def _has_remote_mlm(config: Any, trust_remote_code: bool) -> bool:
+    auto_map = getattr(config, "auto_map", None) or {}
+    return trust_remote_code and "AutoModelForMaskedLM" in auto_map
+
+
+def _describe(name: str, source: str, kind: str, model: PreTrainedModel, tokenizer: Any) -> ModelInfo:
+    config = model.config
+    limits = [n for n in (tokenizer.model_max_length, getattr(config, "max_position_embeddings", None))
+              if isinstance(n, int) and 0 < n < _NO_LIMIT]
+    first_param = next(model.parameters())
+    return ModelInfo(
+        name=name,
+        source=source,
+        architecture=type(model).__name__,
+        model_type=config.model_type,
+        layers=int(config.num_hidden_layers),
+        heads=int(config.num_attention_heads),
+        vocab_size=int(config.vocab_size),
+        mask_token=str(tokenizer.mask_token),
+        device=str(first_param.device),
+        dtype=str(first_param.dtype).removeprefix("torch."),
+        parameters=sum(p.numel() for p in model.parameters()),
+        max_length=min(limits) if limits else 512,
+        bundled=kind == "bundled",
+    )
