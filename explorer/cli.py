@@ -67,12 +67,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    """--model, --device, --dtype and --trust-remote-code, shared by every command that loads a model."""
-    parser.add_argument(
-        "--model", default=None,
-        help=f"bundled alias, local folder or hub id (default: {default_model()}, or $MLM_EXPLORER_MODEL)",
-    )
+def add_model_arguments(parser: argparse.ArgumentParser, *, several: bool = False) -> None:
+    """--model, --device, --dtype and --trust-remote-code, shared by every command that loads a model.
+
+    With `several`, --model may be given several times and collects a list.
+    """
+    if several:
+        parser.add_argument("--model", action="append", default=None,
+                            help="a model to compare: bundled alias, folder or hub id (give it 2 to 4 times)")
+    else:
+        parser.add_argument(
+            "--model", default=None,
+            help=f"bundled alias, local folder or hub id (default: {default_model()}, or $MLM_EXPLORER_MODEL)",
+        )
     parser.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda, cuda:N or mps")
     parser.add_argument("--dtype", default=None, help="float32 (default), float16 or bfloat16")
     parser.add_argument(
@@ -141,6 +148,53 @@ def _run_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_compare_arguments(parser: argparse.ArgumentParser) -> None:
+    add_model_arguments(parser, several=True)
+    parser.add_argument("--top-k", type=int, default=5, help="fillers per mask and model (default 5)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("text", help='a text with [MASK], e.g. "Paris is the [MASK] of France."')
+
+
+def _run_compare(args: argparse.Namespace) -> int:
+    from explorer.bundled import BUNDLED_MODELS
+    from explorer.compare import compare_models
+    from explorer.documents import compare_document
+    from explorer.models import load_model
+
+    names = args.model or [m.alias for m in BUNDLED_MODELS]
+    if len(names) < 2:
+        raise InputError("Compare needs at least two models; give --model twice, e.g. --model mini-bert "
+                         "--model mini-roberta.")
+    models = [load_model(n, device=args.device, dtype=args.dtype, trust_remote_code=args.trust_remote_code)
+              for n in names]
+    comparison = compare_models(models, args.text, top_k=args.top_k)
+    if args.json:
+        print_json(compare_document(comparison))
+        return 0
+    print(comparison.text)
+    for a in comparison.agreement:
+        print(f"\nmask {a.mask + 1} of {len(comparison.agreement)}")
+        width = max(len(n) for n in comparison.models) + 2
+        print("  " + "".join(f"{n:<{width}}" for n in comparison.models))
+        for rank in range(comparison.top_k):
+            cells = []
+            for result in comparison.results:
+                p = result.masks[a.mask].predictions[rank]
+                cells.append(f"{p.token.strip()[:width - 9]} {p.score:.3f}".ljust(width))
+            print("  " + "".join(cells))
+        for c in a.cross_probabilities:
+            value = (f"{c.probability:.4f}" if c.probability is not None
+                     else f"first piece {c.first_piece_probability:.4f}")
+            print(f"  {c.model} gives {c.word_of}'s top-1 {c.word!r}: {value} (rank {c.first_piece_rank})")
+        for i, name in enumerate(comparison.models):
+            for j in range(i + 1, len(comparison.models)):
+                rho = a.rank_correlation[i][j]
+                rho_text = f"{rho:.2f}" if rho is not None else "n/a (under 3 shared words)"
+                print(f"  {name} vs {comparison.models[j]}: top-k overlap {a.topk_overlap[i][j]:.0%}, "
+                      f"Spearman {rho_text}")
+    return 0
+
+
 def _add_models_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON document")
 
@@ -176,6 +230,7 @@ def _run_serve(args: argparse.Namespace) -> int:
 Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 COMMANDS: dict[str, Command] = {
     "predict": ("top-k fillers of every mask", _add_predict_arguments, _run_predict),
+    "compare": ("several models on the same text, side by side", _add_compare_arguments, _run_compare),
     "models": ("list the bundled and locally cached models", _add_models_arguments, _run_models),
     "serve": ("start the web app", _add_serve_arguments, _run_serve),
 }

@@ -75,7 +75,9 @@ class FillMaskResult:
 
 
 @dataclass(frozen=True, slots=True)
-class _Target:
+class TargetTokens:
+    """A target word as the model's tokenizer writes it where a word starts."""
+
     word: str
     token_ids: tuple[int, ...]
     pieces: tuple[str, ...]
@@ -114,7 +116,7 @@ def check_top_k(model: LoadedModel, top_k: int) -> None:
         raise InputError(f"top_k must be a whole number from 1 to {vocab} (the vocabulary size), not {top_k!r}.")
 
 
-def encode_targets(model: LoadedModel, words: Sequence[str]) -> tuple[_Target, ...]:
+def encode_targets(model: LoadedModel, words: Sequence[str]) -> tuple[TargetTokens, ...]:
     """Tokenise target words in the form they take when they start a word (leading space for BPE)."""
     if isinstance(words, str):
         words = [words]
@@ -136,7 +138,7 @@ def encode_targets(model: LoadedModel, words: Sequence[str]) -> tuple[_Target, .
                 ids = ids[1:]
         if not ids:
             raise InputError(f"The target {word!r} tokenises to nothing for this model; try another word.")
-        specs.append(_Target(word=word, token_ids=tuple(ids), pieces=tuple(tokenizer.convert_ids_to_tokens(ids))))
+        specs.append(TargetTokens(word=word, token_ids=tuple(ids), pieces=tuple(tokenizer.convert_ids_to_tokens(ids))))
     return tuple(specs)
 
 
@@ -145,7 +147,7 @@ def build_fill_mask_result(
     encoding: Encoding,
     mask_logits: torch.Tensor,
     top_k: int,
-    targets: Sequence[_Target] = (),
+    targets: Sequence[TargetTokens] = (),
     skip_special_tokens: bool = False,
 ) -> FillMaskResult:
     """Turn the logits at the masks [mask, vocab] into a `FillMaskResult` (the to-result stage)."""
@@ -166,7 +168,7 @@ def build_fill_mask_result(
             Prediction(token_id=i, token=tokenizer.decode([i]), piece=piece, score=float(probs[row, i]))
             for i, piece in zip(ids, pieces, strict=True)
         )
-        scores = tuple(_score_target(target, probs[row]) for target in targets)
+        scores = score_targets(targets, probs[row])
         masks.append(MaskPrediction(position=position, predictions=predictions, targets=scores))
         filled_ids[position] = ids[0]
     return FillMaskResult(
@@ -180,14 +182,16 @@ def build_fill_mask_result(
     )
 
 
-def _score_target(target: _Target, probs: torch.Tensor) -> TargetScore:
-    first = target.token_ids[0]
-    probability = float(probs[first])
-    rank = int((probs > probs[first]).sum()) + 1
-    return TargetScore(
-        word=target.word,
-        token_ids=target.token_ids,
-        pieces=target.pieces,
-        first_piece_probability=probability,
-        first_piece_rank=rank,
-    )
+def score_targets(targets: Sequence[TargetTokens], probs: torch.Tensor) -> tuple[TargetScore, ...]:
+    """Each target's probability and rank in one mask's distribution `probs` [vocab]."""
+    scores = []
+    for target in targets:
+        first = target.token_ids[0]
+        scores.append(TargetScore(
+            word=target.word,
+            token_ids=target.token_ids,
+            pieces=target.pieces,
+            first_piece_probability=float(probs[first]),
+            first_piece_rank=int((probs > probs[first]).sum()) + 1,
+        ))
+    return tuple(scores)
