@@ -98,7 +98,8 @@ def predict_masks(
         text: a sentence with one or more masks ([MASK], <mask> or the model's own token).
         top_k: how many fillers per mask, 1 to the vocabulary size.
         targets: words whose probability to report at every mask.
-        skip_special_tokens: leave special tokens ([SEP], <s>, ...) out of the top-k (off: the pipeline's list).
+        skip_special_tokens: leave special tokens ([SEP], <s>, ...) and ids past the tokenizer out of the top-k
+            (off: exactly the pipeline's list).
     Returns:
         A `FillMaskResult`; its scores are probabilities.
     """
@@ -158,6 +159,8 @@ def build_fill_mask_result(
         ranking = probs.clone()
         special = [i for i in tokenizer.all_special_ids if i < ranking.shape[-1]]
         ranking[:, special] = -1.0
+        # Rows past the tokenizer's vocabulary (padding for speed in some checkpoints) decode to nothing.
+        ranking[:, len(tokenizer):] = -1.0
     top_values, top_ids = ranking.topk(top_k, dim=-1)  # [mask, top_k]
     masks = []
     filled_ids = list(encoding.input_ids)
