@@ -1,10 +1,6 @@
-"""Start the MLM Explorer web app: `python app.py [--host H] [--port P] [--share] [--model M]`."""
+"""Start the MLM Explorer web app: `python app.py [--host H] [--port P] [--share] [--model M] [--allow-local DIR]`."""
 
-import argparse
-
-from explorer.ui.app import add_serve_arguments, serve
+from explorer.ui.app import main
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description="Start the MLM Explorer web app.")
-    add_serve_arguments(parser)
-    serve(parser.parse_args())
+    main()

@@ -23,7 +23,7 @@ from transformers import BertConfig, BertForMaskedLM
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from tiny_models import WORDS, build_tokenizer  # noqa: E402
 
-from explorer import load_model  # noqa: E402
+from explorer import load_model, predict_masks  # noqa: E402
 from explorer.attribution import TOKEN_BUDGET, attribute_tokens  # noqa: E402
 from explorer.encoding import encode  # noqa: E402
 
@@ -32,10 +32,9 @@ STEPS = (16, 32, 50, 100)
 
 
 def timed(fn, repeats: int):
-    """(median seconds, last result) of `repeats` calls after one warm-up call."""
-    result = fn()
-    times = []
-    for _ in range(repeats):
+    """(median seconds, last result) of `repeats` calls (at least one)."""
+    times, result = [], None
+    for _ in range(max(1, repeats)):
         start = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - start)
@@ -53,10 +52,11 @@ def random_bert_base() -> str:
 
 
 def main() -> None:
+    sys.stdout.reconfigure(line_buffering=True)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own choice)")
     parser.add_argument("--tokens", type=int, default=128, help="length of the long text in tokens, specials included")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=1, help="timed calls per row (median)")
     parser.add_argument("--model", default=None, help="a model folder or alias instead of the random bert-base")
     args = parser.parse_args()
     if args.threads:
@@ -70,32 +70,38 @@ def main() -> None:
     lengths = {name: len(encode(model, text).input_ids) for name, text in texts.items()}
     print(f"{model.info.name}: {model.info.architecture}, {model.info.parameters / 1e6:.0f}M parameters, "
           f"{torch.get_num_threads()} torch threads; texts: short {lengths['short']} tokens, "
-          f"long {lengths['long']} tokens; median of {args.repeats} after a warm-up")
+          f"long {lengths['long']} tokens; median of {args.repeats}")
 
+    # The machine may be shared: a plain prediction timed in the same run turns seconds into comparable ratios.
+    predict_masks(model, SHORT)  # warm-up
+    forward = {name: timed(lambda t=text: predict_masks(model, t), args.repeats)[0] for name, text in texts.items()}
+    print("one predict_masks call (a single inference forward): "
+          + ", ".join(f"{name} {seconds:.3f}s" for name, seconds in forward.items()))
+
+    attribute_tokens(model, SHORT, n_steps=4)  # warm-up
     print("\nintegrated gradients, convergence (top-1 target, mask baseline)")
     print(f"  {'text':<6} {'attributed':<12} {'steps':>5} {'f(x)-f(x_)':>12} {'|delta|':>10} {'relative':>9} "
-          f"{'time':>8}")
-    for name, text in texts.items():
-        for attributed in ("probability", "logit"):
-            for steps in STEPS:
-                repeats = args.repeats if attributed == "probability" else 0
-                seconds, r = timed(lambda t=text, s=steps, a=attributed: attribute_tokens(model, t, n_steps=s,
-                                                                                         attributed=a), repeats)
-                shown = f"{seconds:7.2f}s" if repeats else "       -"
-                print(f"  {name:<6} {attributed:<12} {steps:>5} {r.change:>12.4g} {abs(r.delta):>10.2g} "
-                      f"{r.relative_delta:>9.1e} {shown}")
+          f"{'time':>8} {'/ predict':>9}")
+    runs = [("short", "probability"), ("short", "logit"), ("long", "probability")]
+    for name, attributed in runs:
+        for steps in STEPS:
+            seconds, r = timed(lambda t=texts[name], s=steps, a=attributed: attribute_tokens(model, t, n_steps=s,
+                                                                                            attributed=a),
+                               args.repeats)
+            print(f"  {name:<6} {attributed:<12} {steps:>5} {r.change:>12.4g} {abs(r.delta):>10.2g} "
+                  f"{r.relative_delta:>9.1e} {seconds:7.2f}s {seconds / forward[name]:8.0f}x")
 
-    print("\ntime per call by method (50 steps for ig)")
+    print("\ntime per call of the other methods (ig: the 50-step rows above)")
     for name, text in texts.items():
-        for method in ("ig", "grad-x-input", "occlusion"):
+        for method in ("grad-x-input", "occlusion"):
             seconds, _ = timed(lambda t=text, m=method: attribute_tokens(model, t, method=m), args.repeats)
-            print(f"  {name:<6} {method:<13} {seconds:7.2f}s")
+            print(f"  {name:<6} {method:<13} {seconds:7.2f}s {seconds / forward[name]:6.0f}x predict_masks")
 
-    print(f"\nintegrated gradients, 50 steps, long text: time by internal batch size (auto = "
-          f"{max(1, TOKEN_BUDGET // lengths['long'])})")
-    for batch in (4, 16, 50):
+    auto = max(1, TOKEN_BUDGET // lengths["long"])
+    print(f"\nintegrated gradients, 50 steps, long text: time by internal batch size (auto = {auto})")
+    for batch in sorted({auto, 16, 50}):
         seconds, _ = timed(lambda b=batch: attribute_tokens(model, long_text, internal_batch_size=b), args.repeats)
-        print(f"  batch {batch:>3}: {seconds:7.2f}s")
+        print(f"  batch {batch:>3}: {seconds:7.2f}s {seconds / forward['long']:6.0f}x predict_masks")
 
 
 if __name__ == "__main__":

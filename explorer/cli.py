@@ -98,9 +98,9 @@ def load_from_args(args: argparse.Namespace) -> Any:
     )
 
 
-def print_json(document: Any) -> None:
-    """Print exactly one JSON document on stdout."""
-    json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
+def print_json(document: Any, *, indent: int | None = 2) -> None:
+    """Print exactly one JSON document on stdout (`indent=None`: compact, for large arrays)."""
+    json.dump(document, sys.stdout, ensure_ascii=False, indent=indent)
     sys.stdout.write("\n")
 
 
@@ -214,8 +214,122 @@ def _run_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_attention_arguments(parser: argparse.ArgumentParser) -> None:
+    add_model_arguments(parser)
+    parser.add_argument("--rollout", action="store_true", help="also compute attention rollout (Abnar & Zuidema)")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true",
+                        help='print one JSON document {"model", "tokens", "layers", "heads", "attention", "rollout"}')
+    output.add_argument("--out", metavar="FILE.npz", default=None,
+                        help="write the same arrays to a NumPy .npz file (compact, for large models)")
+    parser.add_argument("text", help='a text with [MASK], e.g. "Paris is the [MASK] of France."')
+
+
+def _run_attention(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from explorer.attention import extract_attention
+    from explorer.documents import attention_arrays, attention_document
+    from explorer.rollout import attention_rollout
+
+    model = load_from_args(args)
+    maps = extract_attention(model, args.text)
+    rollout = attention_rollout(maps) if args.rollout else None
+    if args.json:
+        print_json(attention_document(maps, model.info, rollout=rollout), indent=None)
+        return 0
+    if args.out is not None:
+        path = args.out if args.out.endswith(".npz") else f"{args.out}.npz"
+        try:
+            np.savez(path, **attention_arrays(maps, model.info, rollout=rollout))
+        except OSError as error:
+            raise ExplorerError(f"Cannot write {path}: {error.strerror or error}; check the folder exists.") from error
+        names = "attention [layer, head, query_pos, key_pos]" + (", rollout [query_pos, key_pos]" if rollout else "")
+        print(f"wrote {path}: {names}, tokens, layers, heads, model")
+        return 0
+    info = model.info
+    print(f"{info.name} ({info.architecture}, {info.device}, {info.dtype}): "
+          f"{maps.layers} layers x {maps.heads} heads, {len(maps.tokens)} tokens")
+    print("tokens: " + " ".join(f"{pos}:{token}" for pos, token in enumerate(maps.tokens)))
+    weights = maps.array()  # [layer, head, query_pos, key_pos]
+    for number, pos in enumerate(maps.mask_positions, start=1):
+        label = f"mask {number} of {len(maps.mask_positions)}" if len(maps.mask_positions) > 1 else "mask"
+        print(f"\n{label} (token {pos}) attends most to (mean of the heads):")
+        for layer in range(maps.layers):
+            print(f"  layer {layer:>2}: {_top_tokens(maps.tokens, weights[layer, :, pos].mean(axis=0))}")
+        if rollout is not None:
+            print(f"  rollout:  {_top_tokens(maps.tokens, np.array(rollout.mask_rows[number - 1]))}")
+    print("\nevery weight: --json, or --out FILE.npz")
+    return 0
+
+
+def _top_tokens(tokens: Sequence[str], row: Any, count: int = 3) -> str:
+    order = sorted(range(len(row)), key=lambda k: -float(row[k]))[:count]
+    return "  ".join(f"{tokens[k]!r} ({k}) {float(row[k]):.3f}" for k in order)
+
+
+def _add_attribute_arguments(parser: argparse.ArgumentParser) -> None:
+    add_model_arguments(parser)
+    parser.add_argument("--mask", type=int, default=0, help="which mask to explain (0 = the first, the default)")
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--target", default=None, metavar="WORD",
+                        help="the word to explain, one vocabulary piece (default: the top-1 prediction)")
+    target.add_argument("--target-id", type=int, default=None, metavar="ID", help="the token id to explain")
+    contrast = parser.add_mutually_exclusive_group()
+    contrast.add_argument("--contrast", default=None, metavar="WORD",
+                          help="explain logit(target) - logit(WORD) instead: why this word rather than that one")
+    contrast.add_argument("--contrast-id", type=int, default=None, metavar="ID", help="the contrast as a token id")
+    parser.add_argument("--method", default="ig",
+                        help="ig (integrated gradients, the default), grad-x-input or occlusion")
+    parser.add_argument("--steps", type=int, default=50, help="integration steps for ig (default 50)")
+    parser.add_argument("--attributed", default="probability",
+                        help="the target's probability (default) or logit; a contrast gives the logit difference")
+    parser.add_argument("--batch-size", type=int, default=None, metavar="N",
+                        help="integration steps per forward pass (default: sized to the text, bounding memory)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("text", help='a text with [MASK], e.g. "Paris is the [MASK] of France."')
+
+
+def _run_attribute(args: argparse.Namespace) -> int:
+    from explorer.attribution import METHOD_NAMES, attribute_tokens, convergence_warning
+    from explorer.documents import attribution_document
+
+    model = load_from_args(args)
+    result = attribute_tokens(
+        model, args.text, mask=args.mask,
+        target=args.target_id if args.target_id is not None else args.target,
+        contrast=args.contrast_id if args.contrast_id is not None else args.contrast,
+        method=args.method, n_steps=args.steps, internal_batch_size=args.batch_size, attributed=args.attributed,
+    )
+    warning = convergence_warning(result)
+    if warning is not None:
+        print(f"mlm-explorer: warning: {warning}", file=sys.stderr)
+    if args.json:
+        print_json(attribution_document(result))
+        return 0
+    info = model.info
+    steps = f", {result.steps} steps" if result.steps is not None else ""
+    print(f"{info.name} ({info.architecture}, {info.device}, {info.dtype})")
+    print(f"{METHOD_NAMES[result.method]} of {result.score_label} at the mask (token {result.mask_position}){steps}")
+    print(f"target {result.target.token!r} (id {result.target.token_id}): probability {result.target.probability:.4f}")
+    if result.contrast is not None:
+        print(f"contrast {result.contrast.token!r} (id {result.contrast.token_id}): "
+              f"probability {result.contrast.probability:.4f}")
+    print(f"baseline: {result.baseline}")
+    scale = max((abs(s) for s in result.scores), default=0.0) or 1.0
+    for pos, (token, score) in enumerate(zip(result.tokens, result.scores, strict=True)):
+        bar = ("█" if score > 0 else "▒") * round(20 * abs(score) / scale)
+        note = "  <- mask" if pos == result.mask_position else ""
+        print(f"  {pos:>4} {token!r:<20} {score:+11.4g} {bar}{note}")
+    print(f"f(x) = {result.score_input:.6g}   f(x') = {result.score_baseline:.6g}   "
+          f"f(x) - f(x') = {result.change:.6g}   sum = {result.total:.6g}"
+          + (f"   delta = {result.delta:.3g}" if result.delta is not None else ""))
+    return 0
+
+
 def _add_serve_arguments(parser: argparse.ArgumentParser) -> None:
-    from explorer.ui.app import add_serve_arguments
+    # explorer.ui.options imports no gradio, so building the parser stays fast for every other command.
+    from explorer.ui.options import add_serve_arguments
 
     add_serve_arguments(parser)
 
@@ -231,6 +345,10 @@ Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argpar
 COMMANDS: dict[str, Command] = {
     "predict": ("top-k fillers of every mask", _add_predict_arguments, _run_predict),
     "compare": ("several models on the same text, side by side", _add_compare_arguments, _run_compare),
+    "attention": ("every head's attention weights (and rollout) for one text", _add_attention_arguments,
+                  _run_attention),
+    "attribute": ("which input tokens made the model choose a word at a mask (integrated gradients)",
+                  _add_attribute_arguments, _run_attribute),
     "models": ("list the bundled and locally cached models", _add_models_arguments, _run_models),
     "serve": ("start the web app", _add_serve_arguments, _run_serve),
 }

@@ -5,9 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
+from explorer.attention import AttentionMaps
+from explorer.attribution import AttributedToken, TokenAttribution
 from explorer.compare import Comparison
 from explorer.fill_mask import FillMaskResult, TargetScore
 from explorer.models import ModelInfo
+from explorer.rollout import Rollout
 
 
 def fill_mask_document(result: FillMaskResult) -> dict[str, Any]:
@@ -78,3 +83,73 @@ def compare_document(comparison: Comparison) -> dict[str, Any]:
         "results": results,
         "agreement": {"masks": masks},
     }
+
+
+def attention_document(
+    maps: AttentionMaps, info: ModelInfo | None = None, *, rollout: Rollout | None = None
+) -> dict[str, Any]:
+    """The `mlm-explorer attention --json` document.
+
+    {"model", "tokens", "layers", "heads", "attention": [layer][head][query][key], "rollout": [query][key]};
+    "rollout" only when `rollout` is given. `info` (optional) names the model; by default the maps' own name.
+    """
+    document: dict[str, Any] = {
+        "model": info.name if info is not None else maps.model_name,
+        "tokens": list(maps.tokens),
+        "layers": maps.layers,
+        "heads": maps.heads,
+        "attention": maps.array().tolist(),  # float32 values, exactly
+    }
+    if rollout is not None:
+        document["rollout"] = [list(row) for row in rollout.matrix]
+    return document
+
+
+def attention_arrays(
+    maps: AttentionMaps, info: ModelInfo | None = None, *, rollout: Rollout | None = None
+) -> dict[str, np.ndarray]:
+    """The arrays of `attention_document` for `np.savez` (`mlm-explorer attention --out FILE.npz`).
+
+    Same keys; "attention" is float32 [layer, head, query_pos, key_pos], "rollout" float64 [query_pos, key_pos],
+    "tokens" a unicode array, so `np.load(path)` needs no pickle.
+    """
+    arrays = {
+        "model": np.array(info.name if info is not None else maps.model_name),
+        "tokens": np.array(maps.tokens, dtype=str),
+        "layers": np.array(maps.layers),
+        "heads": np.array(maps.heads),
+        "attention": maps.array(),  # [layer, head, query_pos, key_pos]
+    }
+    if rollout is not None:
+        arrays["rollout"] = rollout.array()  # [query_pos, key_pos]
+    return arrays
+
+
+def attribution_document(result: TokenAttribution) -> dict[str, Any]:
+    """The `mlm-explorer attribute --json` document.
+
+    {"model", "tokens", "mask_position", "target": {"token_id", "token", "probability"}, "attributed",
+    "score_input", "score_baseline", "attributions": [one float per token], "delta", "method", "steps"};
+    "contrast" (shaped like "target") only when a contrast word was given. "delta" and "steps" are null for
+    methods without them.
+    """
+    document: dict[str, Any] = {
+        "model": result.model_name,
+        "tokens": list(result.tokens),
+        "mask_position": result.mask_position,
+        "target": _attributed_token_document(result.target),
+        "attributed": result.attributed,
+        "score_input": result.score_input,
+        "score_baseline": result.score_baseline,
+        "attributions": list(result.scores),
+        "delta": result.delta,
+        "method": result.method,
+        "steps": result.steps,
+    }
+    if result.contrast is not None:
+        document["contrast"] = _attributed_token_document(result.contrast)
+    return document
+
+
+def _attributed_token_document(token: AttributedToken) -> dict[str, Any]:
+    return {"token_id": token.token_id, "token": token.token, "probability": token.probability}

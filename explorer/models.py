@@ -290,7 +290,21 @@ def _load_uncached(name: str, device: torch.device, dtype: torch.dtype, trust_re
     model.to(device)
     model.eval()
     install_position_narrowing(model)
+    _install_output_hooks(model)
     return LoadedModel(model=model, tokenizer=tokenizer, info=_describe(name, source, kind, model, tokenizer))
+
+
+def _install_output_hooks(model: PreTrainedModel) -> None:
+    """Install transformers' output-capturing hooks now, before the model is shared between threads.
+
+    transformers 5 adds them lazily on the first forward that asks for attentions; done here, no request ever
+    sees a model whose hooks are half installed (attribution copies the module tree while others run).
+    """
+    try:
+        from transformers.utils.output_capturing import maybe_install_capturing_hooks
+    except ImportError:  # older or newer transformers without lazy hooks: nothing to prepare
+        return
+    maybe_install_capturing_hooks(model)
 
 
 def _has_remote_mlm(config: Any, trust_remote_code: bool) -> bool:

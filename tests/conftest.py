@@ -41,3 +41,22 @@ def tiny_model_dir(request: pytest.FixtureRequest, tiny_model_dirs: TinyModelDir
     """The folder of one tiny model (model + tokenizer), named after its architecture; tests using it run once
     per architecture."""
     return tiny_model_dirs[request.param]
+
+
+@pytest.fixture(scope="session")
+def bundled_assets_dir(tmp_path_factory: pytest.TempPathFactory, tiny_model_dirs: TinyModelDirs) -> Path:
+    """An assets folder holding both bundled models: the repository's when they are there, else tiny stand-ins
+    (tests/bundled_assets.py). Point $MLM_EXPLORER_ASSETS at it with the `bundled_assets` fixture."""
+    from bundled_assets import REPO_ASSETS, build_stand_in_assets, real_assets_present
+
+    if real_assets_present():
+        return REPO_ASSETS
+    return build_stand_in_assets(tmp_path_factory.mktemp("assets"), tiny_model_dirs)
+
+
+@pytest.fixture(scope="module")
+def bundled_assets(bundled_assets_dir: Path) -> Iterator[Path]:
+    """$MLM_EXPLORER_ASSETS set to `bundled_assets_dir` for one test module (restored after it)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLM_EXPLORER_ASSETS", str(bundled_assets_dir))
+        yield bundled_assets_dir

@@ -10,6 +10,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -39,3 +41,15 @@ def test_app_py_honours_gradio_server_port():
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_a_missing_allow_local_folder_is_a_usage_error(capsys, tmp_path):
+    from explorer.cli import main as cli_main
+    from explorer.ui.app import main as app_main
+
+    missing = str(tmp_path / "missing")
+    with pytest.raises(SystemExit) as exit_info:
+        app_main(["--allow-local", missing])
+    assert exit_info.value.code == 2 and "no such folder" in capsys.readouterr().err
+    assert cli_main(["serve", "--allow-local", missing]) == 2
+    assert "no such folder" in capsys.readouterr().err

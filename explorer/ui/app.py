@@ -1,52 +1,216 @@
-"""Assembling the web app and serving it."""
+"""Assembling the web app and serving it: shared inputs on top, one tab per view, the API under stable names."""
 
 from __future__ import annotations
 
 import argparse
-import os
+import html
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import gradio as gr
 
 from explorer.bundled import default_model
+from explorer.errors import ExplorerError
+from explorer.ui.api import build_api
+from explorer.ui.attention_tab import build_attention_tab
+from explorer.ui.attribution_tab import build_attribution_tab
+from explorer.ui.compare_tab import build_compare_tab
+from explorer.ui.errors import shows_errors
+from explorer.ui.model_picker import build_model_picker, render_model_info
+from explorer.ui.options import ServeOptions, add_serve_arguments, serve_options
+from explorer.ui.page import Page
 from explorer.ui.predict_tab import build_predict_tab
+from explorer.ui.share import SharedQuery, read_query
+from explorer.ui.state import AppState
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 7860
 EXAMPLES = (
     "Paris is the [MASK] of France.",
     "The cat sat on the [MASK].",
     "She poured a cup of [MASK] and sat down to read.",
+    "The doctor said that [MASK] would be back soon.",
+    "The [MASK] was cold and the [MASK] was hot.",
+)
+TABS = ("predict", "attention", "attribution", "compare")
+
+# System fonts only: the page loads no font (nor anything else) from another host.
+THEME = gr.themes.Default(
+    font=["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"],
+    font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"],
+)
+
+CSS = """
+.muted { color: var(--body-text-color-subdued); font-size: 0.9em; }
+.model-info { font-size: 0.92em; padding: 2px 4px; }
+.filled-sentence { font-size: 1.25em; padding: 8px 4px; }
+.filled-sentence mark.fill { background: #ffe8cc; color: #a33b00; padding: 0 4px; border-radius: 4px;
+                             font-weight: 600; }
+table.topk, table.targets, table.matrix, table.cross { border-collapse: collapse; margin: 6px 12px 6px 0; }
+table.topk td, table.topk th, table.targets td, table.targets th, table.matrix td, table.matrix th,
+table.cross td, table.cross th { border: 1px solid var(--border-color-primary); padding: 2px 8px; }
+.topk-tables { display: flex; flex-wrap: wrap; }
+.compare-columns { display: flex; gap: 12px; flex-wrap: wrap; }
+.compare-column { flex: 1 1 220px; border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px; }
+.compare-column h4 { margin: 0; word-break: break-all; }
+.compare-mask-title { font-weight: 600; margin-top: 6px; }
+ol.compare-topk { margin: 4px 0; padding-left: 22px; }
+ol.compare-topk li { display: grid; grid-template-columns: minmax(60px, 9em) 1fr 4.5em; gap: 6px; align-items: center; }
+ol.compare-topk li.shared .word { color: #2f9e44; font-weight: 600; }
+.bar-track { background: var(--background-fill-secondary); height: 10px; border-radius: 3px; }
+.bar-track .bar { display: block; height: 10px; border-radius: 3px; }
+.prob { text-align: right; font-variant-numeric: tabular-nums; }
+.agreement-tables { display: flex; flex-wrap: wrap; }
+.tokenisation { margin: 4px 0; }
+.tokenisation-model { font-weight: 600; }
+.chip { display: inline-block; border: 1px solid var(--border-color-primary); border-radius: 4px; padding: 0 4px;
+        margin: 2px; font-family: var(--font-mono); font-size: 0.9em; white-space: pre; }
+.chip.mask { background: #ffe8cc; }
+.share-link { margin-top: 6px; }
+"""
+
+INTRO = (
+    "# MLM Explorer\n"
+    "Type a sentence with `[MASK]` and look inside a masked language model: what it would put there (**Predict**), "
+    "where every attention head looks (**Attention**), which words drove a prediction (**Attribution**), and how "
+    "several models differ (**Compare**)."
 )
 
 
-def build_demo(model_name: str | None = None) -> gr.Blocks:
-    """The whole page: shared inputs on top, one tab per view."""
-    with gr.Blocks(title="MLM Explorer") as demo:
-        gr.Markdown("# MLM Explorer\nType a sentence with `[MASK]` and see what the model would put there.")
-        with gr.Row():
-            model = gr.Textbox(value=model_name or default_model(), label="Model", elem_id="model-picker")
-            top_k = gr.Slider(1, 50, value=5, step=1, label="Top-k")
-        text = gr.Textbox(value=EXAMPLES[0], label="Sentence", elem_id="text-input")
-        gr.Examples(examples=[[e] for e in EXAMPLES], inputs=[text])
-        run = gr.Button("Run", variant="primary", elem_id="run-button")
-        with gr.Tab("Predict"):
-            build_predict_tab(text, model, top_k, run)
+def build_demo(model_name: str | None = None, allow_local: Sequence[str | Path] = ()) -> gr.Blocks:
+    """The whole page: model, sentence and top-k on top, then Predict, Attention, Attribution and Compare tabs.
+
+    Args:
+        model_name: the model selected when the page opens (default: the first bundled model).
+        allow_local: folders inside which the page may open local models (none by default).
+    Returns:
+        The Gradio app; start it with `launch`.
+    """
+    state = AppState.create(allow_local)
+    with gr.Blocks(title="MLM Explorer", analytics_enabled=False) as demo:
+        build_api(state)  # first, so the API's names are never taken by the page's own events
+        gr.Markdown(INTRO)
+        with gr.Row(equal_height=True):
+            model = build_model_picker(model_name or default_model())
+            top_k = gr.Slider(1, 50, value=5, step=1, label="Top-k", info="fillers per mask", scale=1,
+                              elem_id="top-k")
+        model_info = gr.HTML(elem_id="model-info")
+        with gr.Row(equal_height=True):
+            text = gr.Textbox(
+                value=EXAMPLES[0], label="Sentence", elem_id="text-input", scale=5, max_lines=4,
+                info="Write the mask as [MASK] (or <mask>); several masks are fine. Enter runs.",
+            )
+            run = gr.Button("Run", variant="primary", elem_id="run-button", scale=1)
+        examples = gr.Examples(examples=[[e] for e in EXAMPLES], inputs=[text], label="Examples (click to run)",
+                               api_visibility="private")
+        page = Page(state=state, model=model, text=text, top_k=top_k, run=run, model_info=model_info)
+        with gr.Tabs(elem_id="tabs") as tabs:
+            with gr.Tab("Predict", id="predict", elem_id="tab-predict"):
+                predict, targets = build_predict_tab(page)
+            with gr.Tab("Attention", id="attention", elem_id="tab-attention"):
+                attention = build_attention_tab(page, targets)
+            with gr.Tab("Attribution", id="attribution", elem_id="tab-attribution"):
+                attribution = build_attribution_tab(page)
+            with gr.Tab("Compare", id="compare", elem_id="tab-compare"):
+                compare, compare_models = build_compare_tab(page)
+        gr.Markdown(
+            "Runs locally; nothing leaves this machine. The same computations are scriptable: see *Use via API* "
+            "below, or `mlm-explorer --help`.",
+            elem_classes=["muted"],
+        )
+        examples.load_input_event.then(predict.fn, inputs=predict.inputs, outputs=predict.outputs,
+                                       api_visibility="private")
+
+        @shows_errors
+        def show_model(name: str) -> str:
+            return render_model_info(state.model(name).info)
+
+        def show_model_quietly(name: str) -> str:
+            # When the page opens: a model that cannot load is said in place, not as a pop-up error.
+            try:
+                return render_model_info(state.model(name).info)
+            except ExplorerError as error:
+                return f"<div class='model-info'>⚠ {html.escape(str(error))}</div>"
+
+        model.change(show_model, inputs=model, outputs=model_info, api_visibility="private", trigger_mode="always_last")
+
+        # A shared link (?model=...&text=...&view=...) fills the inputs, then runs Predict and the named tab.
+        autorun = gr.State(False)
+        view = gr.State("predict")
+
+        def open_link(request: gr.Request) -> tuple:
+            query = read_query(dict(request.query_params)) if request is not None else SharedQuery()
+            return _link_updates(query)
+
+        load = demo.load(open_link, outputs=[model, text, top_k, targets, compare_models, tabs, autorun, view],
+                         api_visibility="private", show_progress="hidden")
+        chain = load.then(show_model_quietly, inputs=model, outputs=model_info, api_visibility="private",
+                          show_progress="hidden")
+        chain = chain.then(predict.skippable(), inputs=[autorun, *predict.inputs], outputs=predict.outputs,
+                           api_visibility="private")
+        for name, tab_run in (("attention", attention), ("attribution", attribution), ("compare", compare)):
+            chain = chain.then(
+                _if_view(name, tab_run.skippable()), inputs=[autorun, view, *tab_run.inputs],
+                outputs=tab_run.outputs, api_visibility="private",
+            )
     return demo
 
 
-def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
-    """--host, --port, --share and --model for `mlm-explorer serve` and `python app.py`."""
-    parser.add_argument("--host", default=None, help=f"address to bind (default $GRADIO_SERVER_NAME or {DEFAULT_HOST})")
-    parser.add_argument("--port", type=int, default=None,
-                        help=f"port (default $GRADIO_SERVER_PORT or {DEFAULT_PORT})")
-    parser.add_argument("--share", action="store_true", help="also open a public Gradio share link")
-    parser.add_argument("--model", default=None, help="model selected when the page opens")
+def _link_updates(query: SharedQuery) -> tuple:
+    skip = gr.skip()
+    return (
+        query.model if query.model is not None else skip,
+        query.text if query.text is not None else skip,
+        query.top_k if query.top_k is not None else skip,
+        query.targets if query.targets is not None else skip,
+        list(query.models) if query.models else skip,
+        gr.Tabs(selected=query.view) if query.view else skip,
+        query.runs,
+        query.view or "predict",
+    )
+
+
+def _if_view(name: str, run: Any) -> Any:
+    def run_for_view(flag: bool, view: str, *args: Any) -> Any:
+        return run(flag and view == name, *args)
+
+    return run_for_view
+
+
+def launch(demo: gr.Blocks, options: ServeOptions, *, prevent_thread_lock: bool = False, quiet: bool = False) -> Any:
+    """Start `demo` with the queue on (several users at once on shared, cached models) and this app's look.
+
+    Returns:
+        What `gr.Blocks.launch` returns: (app, local URL, share URL).
+    """
+    demo.queue(default_concurrency_limit=options.concurrency)
+    return demo.launch(
+        server_name=options.host,
+        server_port=options.port,
+        share=options.share,
+        prevent_thread_lock=prevent_thread_lock,
+        quiet=quiet,
+        theme=THEME,
+        css=CSS,
+        show_error=True,
+    )
 
 
 def serve(args: argparse.Namespace) -> None:
-    """Start the app and block until interrupted."""
-    host = args.host or os.environ.get("GRADIO_SERVER_NAME") or DEFAULT_HOST
-    port = args.port or int(os.environ.get("GRADIO_SERVER_PORT") or DEFAULT_PORT)
-    demo = build_demo(args.model)
-    demo.queue(default_concurrency_limit=4)
-    demo.launch(server_name=host, server_port=port, share=args.share)
+    """Start the app from parsed `add_serve_arguments` arguments and block until interrupted."""
+    options = serve_options(args)
+    from transformers.utils import logging as transformers_logging
+
+    # Keep the server's log for requests and errors: no weight-loading progress bars per model.
+    transformers_logging.disable_progress_bar()
+    launch(build_demo(options.model, options.allow_local), options)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """`python app.py [--host H] [--port P] [--share] [--model M] [--allow-local DIR]`."""
+    parser = argparse.ArgumentParser(description="Start the MLM Explorer web app.")
+    add_serve_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        serve(args)
+    except ExplorerError as error:
+        parser.error(str(error))

@@ -1,0 +1,1 @@
+"""Figures and HTML made from results: plotly figures and escaped HTML, never tensor math."""

@@ -1,0 +1,56 @@
+"""The Compare tab: 2 to 4 models on the same sentence, side by side, with how far they agree."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from explorer.compare import MAX_MODELS, MIN_MODELS, compare_models
+from explorer.documents import compare_document
+from explorer.figures.compare import plot_compare, render_agreement, render_compare_columns, render_tokenisations
+from explorer.ui.errors import shows_errors
+from explorer.ui.export import json_file, plot_with_png_button
+from explorer.ui.model_picker import checked_model_names, default_compare_models, model_choices
+from explorer.ui.page import Page, TabRun
+from explorer.ui.side_by_side import build_side_by_side
+
+
+def build_compare_tab(page: Page) -> tuple[TabRun, gr.Dropdown]:
+    """Add the Compare tab: its own model choice (two bundled models when the page opens) and the comparison.
+
+    Returns:
+        The tab's computation and its model choice (a shared link can set it).
+    """
+    with gr.Column(elem_id="compare-view"):
+        with gr.Row(equal_height=True):
+            models = gr.Dropdown(
+                choices=model_choices(), value=default_compare_models(), multiselect=True, max_choices=MAX_MODELS,
+                allow_custom_value=True, label=f"Models to compare ({MIN_MODELS} to {MAX_MODELS})",
+                info="The mask is written once ([MASK]) and mapped to each model's own mask token.",
+                elem_id="compare-models", scale=4,
+            )
+            button = gr.Button("Compare", variant="primary", elem_id="compare-button", scale=1)
+        columns = gr.HTML(elem_id="compare-columns")
+        agreement = gr.HTML(elem_id="compare-agreement")
+        with gr.Accordion("How each model tokenised the sentence", open=True):
+            tokenisation = gr.HTML(elem_id="compare-tokens")
+        with gr.Accordion("Bar charts side by side", open=False):
+            plot = gr.Plot(elem_id="compare-plot", show_label=False)
+        download = gr.DownloadButton("Download JSON", visible=False, elem_id="compare-download")
+        build_side_by_side(page, models)
+
+    @shows_errors
+    def run(text: str, model_names: list[str], top_k: float) -> tuple:
+        loaded = [page.state.model(name) for name in checked_model_names(model_names)]
+        comparison = compare_models(loaded, text, top_k=int(top_k))
+        return (
+            render_compare_columns(comparison),
+            render_agreement(comparison),
+            render_tokenisations(comparison),
+            plot_with_png_button(plot_compare(comparison), "mlm-explorer-compare"),
+            gr.DownloadButton(value=json_file(compare_document(comparison), "compare"), visible=True),
+        )
+
+    inputs = [page.text, models, page.top_k]
+    outputs = [columns, agreement, tokenisation, plot, download]
+    button.click(run, inputs=inputs, outputs=outputs, api_visibility="private")
+    return TabRun(run, inputs, outputs), models

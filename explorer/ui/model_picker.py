@@ -1,0 +1,153 @@
+"""The model picker: which names a web request may load, the choices offered, and what the page says about a model."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import gradio as gr
+
+from explorer.bundled import BUNDLED_MODELS, available_bundled, bundled_path
+from explorer.compare import MAX_MODELS, MIN_MODELS
+from explorer.errors import InputError, ModelLoadError
+from explorer.models import ModelInfo
+
+# Offered after the bundled models; any other hub id can be typed.
+WELL_KNOWN_HUB_MODELS: tuple[str, ...] = (
+    "bert-base-uncased",
+    "distilbert-base-uncased",
+    "roberta-base",
+    "albert-base-v2",
+    "google/electra-small-generator",
+    "xlm-roberta-base",
+    "answerdotai/ModernBERT-base",
+)
+
+# The Hub's repository naming rules: "name" or "owner/name", letters, digits, "-", "_", ".", at most 96 each,
+# not starting or ending with "-" or ".", and no "--" or "..".
+_HUB_PART = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?"
+_HUB_ID = re.compile(rf"{_HUB_PART}(?:/{_HUB_PART})?")
+
+
+def check_model_name(name: str, allowed_dirs: Sequence[str | Path] = ()) -> str:
+    """The name to hand to `load_model` for a model named in a web request, or an error saying why not.
+
+    A request may name a bundled alias, a Hugging Face hub id, or a folder inside one of `allowed_dirs`
+    (the operator's `--allow-local` folders; none by default). Symbolic links are resolved before the check,
+    and a hub-id-shaped name that is also a folder on the server counts as a folder.
+
+    Args:
+        name: what the person typed or picked.
+        allowed_dirs: folders under which local models may be opened.
+    Returns:
+        A bundled alias, a hub id, or the absolute path of an allowed folder.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise InputError('No model given; pick one from the list, e.g. "mini-bert".')
+    name = name.strip()
+    if any(m.alias == name for m in BUNDLED_MODELS):
+        if bundled_path(name) is None:
+            raise ModelLoadError(
+                f"The bundled model {name!r} is not installed (no assets/models/{name}/config.json); "
+                f"pick another model or reinstall MLM Explorer with its assets."
+            )
+        return name
+    looks_like_hub_id = _HUB_ID.fullmatch(name) is not None and ".." not in name and "--" not in name
+    if looks_like_hub_id and not _exists_locally(name):
+        return name
+    if not looks_like_hub_id and not name.startswith(("/", ".", "~")):
+        raise InputError(
+            f"{name!r} is not a model name this page can load; give a bundled alias (mini-bert), a hub id "
+            f"such as bert-base-uncased or google/electra-small-generator, or a folder the server allows."
+        )
+    return str(_allowed_folder(name, allowed_dirs))
+
+
+def _exists_locally(name: str) -> bool:
+    try:
+        return Path(name).exists()
+    except OSError:
+        return False
+
+
+def _allowed_folder(name: str, allowed_dirs: Sequence[str | Path]) -> Path:
+    if not allowed_dirs:
+        raise InputError(
+            f"{name!r} is a folder on the server, and this server opens no local folders; the operator can "
+            f"allow some with --allow-local DIR. Pick a bundled or hub model instead."
+        )
+    try:
+        folder = Path(name).expanduser().resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise InputError(f"No folder {name!r} on the server; check the path.") from None
+    roots = [Path(d).expanduser().resolve() for d in allowed_dirs]
+    if not any(folder == root or folder.is_relative_to(root) for root in roots):
+        shown = ", ".join(str(r) for r in roots)
+        raise InputError(f"{name!r} is outside the folders this server allows ({shown}); pick a model there.")
+    if not folder.is_dir():
+        raise InputError(f"{name!r} is not a folder; give the folder that holds config.json.")
+    return folder
+
+
+def model_choices() -> list[tuple[str, str]]:
+    """(label, name) pairs for the picker: installed bundled models first, then well-known hub models."""
+    installed = available_bundled() or BUNDLED_MODELS
+    bundled = [(f"{m.alias} (bundled)", m.alias) for m in installed]
+    hub = [(f"{name} (Hugging Face Hub)", name) for name in WELL_KNOWN_HUB_MODELS]
+    return bundled + hub
+
+
+def default_compare_models() -> list[str]:
+    """The models selected in Compare when the page opens: the first two bundled ones."""
+    installed = [m.alias for m in available_bundled()]
+    return (installed or [m.alias for m in BUNDLED_MODELS])[:2]
+
+
+def build_model_picker(value: str) -> gr.Dropdown:
+    """The picker: a dropdown of known models that also takes any typed hub id."""
+    return gr.Dropdown(
+        choices=model_choices(),
+        value=value,
+        allow_custom_value=True,
+        label="Model",
+        info="A bundled model, a Hugging Face hub id (e.g. bert-base-cased), or a folder the server allows.",
+        elem_id="model-picker",
+        scale=3,
+    )
+
+
+def render_model_info(info: ModelInfo) -> str:
+    """One line of HTML about a loaded model: architecture, device, dtype, layers, heads, parameters."""
+    source = "bundled" if info.bundled else html.escape(info.source)
+    facts = [
+        html.escape(info.architecture),
+        f"device <b>{html.escape(info.device)}</b>",
+        f"dtype <b>{html.escape(info.dtype)}</b>",
+        f"<b>{info.layers}</b> layers × <b>{info.heads}</b> heads",
+        f"<b>{_count(info.parameters)}</b> parameters",
+        f"vocabulary {info.vocab_size:,}",
+        f"mask token <code>{html.escape(info.mask_token)}</code>",
+    ]
+    return (f"<div class='model-info'><b>{html.escape(info.name)}</b> <span class='muted'>({source})</span>: "
+            + " · ".join(facts) + "</div>")
+
+
+def _count(n: int) -> str:
+    if n >= 1e9:
+        return f"{n / 1e9:.2f} B"
+    if n >= 1e6:
+        return f"{n / 1e6:.1f} M"
+    return f"{n / 1e3:.0f} k"
+
+
+def checked_model_names(names: Sequence[str] | str | None) -> list[str]:
+    """The models picked for Compare, without blanks and repeats, 2 to 4 of them (or an error saying so)."""
+    if isinstance(names, str):
+        names = [names]
+    picked = list(dict.fromkeys(n.strip() for n in names or () if n and n.strip()))
+    if not MIN_MODELS <= len(picked) <= MAX_MODELS:
+        raise InputError(f"Compare needs {MIN_MODELS} to {MAX_MODELS} different models; {len(picked)} "
+                         f"picked. Choose them in the box above the Compare button.")
+    return picked

@@ -1,0 +1,68 @@
+"""The widgets every tab shares (model, sentence, top-k, run button, model facts) and the app's shared state."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from explorer.ui.state import AppState
+
+
+@dataclass(frozen=True)
+class Page:
+    """What a tab builder needs from the page around it."""
+
+    state: AppState
+    model: gr.Dropdown
+    text: gr.Textbox
+    top_k: gr.Slider
+    run: gr.Button
+    model_info: gr.HTML
+
+
+def parse_words(raw: str | None) -> tuple[str, ...]:
+    """Comma-separated words typed in a box, stripped, empty ones dropped."""
+    return tuple(w.strip() for w in (raw or "").split(",") if w.strip())
+
+
+@dataclass(frozen=True)
+class TabRun:
+    """A tab's main computation as wired to the page: handler, inputs and outputs (the page reruns it for links)."""
+
+    fn: Callable[..., Any]
+    inputs: Sequence[gr.components.Component]
+    outputs: Sequence[gr.components.Component]
+
+    def skippable(self) -> Callable[..., Any]:
+        """The handler with a leading flag: when false, every output is left as it is (`gr.skip()`)."""
+        def run_if(flag: bool, *args: Any) -> Any:
+            if not flag:
+                return tuple(gr.skip() for _ in self.outputs)
+            return self.fn(*args)
+
+        return run_if
+
+
+# The mask spellings a person types (the core maps them to each model's own token).
+_TYPED_MASK = re.compile(r"\[mask\]|<mask>", re.IGNORECASE)
+
+
+def mask_choices(text: str | None) -> list[tuple[str, int]]:
+    """(label, index) for every mask typed in `text`, for a mask menu; at least the first mask."""
+    count = max(1, len(_TYPED_MASK.findall(text or "")))
+    return [(f"mask {i + 1}" + (" (the first)" if i == 0 and count > 1 else ""), i) for i in range(count)]
+
+
+def follow_masks(text: gr.Textbox, menu: gr.Dropdown) -> None:
+    """Keep `menu`'s choices in step with the masks typed in `text` (no model needed, no queue)."""
+    def update(value: str, current: int | None) -> gr.Dropdown:
+        choices = mask_choices(value)
+        keep = current if isinstance(current, int) and current < len(choices) else 0
+        return gr.Dropdown(choices=choices, value=keep)
+
+    text.change(update, inputs=[text, menu], outputs=menu, queue=False, show_progress="hidden",
+                api_visibility="private")

@@ -1,0 +1,69 @@
+"""Shareable state: the page's inputs in the URL query (`?model=...&text=...`), read when the page opens."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+VIEWS = ("predict", "attention", "attribution", "compare")
+MAX_TEXT = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class SharedQuery:
+    """What a shared link asks for; None where the link says nothing."""
+
+    model: str | None = None
+    text: str | None = None
+    top_k: int | None = None
+    targets: str | None = None
+    view: str | None = None
+    models: tuple[str, ...] = ()
+
+    @property
+    def runs(self) -> bool:
+        """Whether the link names something to compute (a sentence or a model), so the page runs on opening."""
+        return self.text is not None or self.model is not None
+
+
+def read_query(params: Mapping[str, str]) -> SharedQuery:
+    """Parse the URL query of a shared link; values that make no sense are ignored, never trusted further."""
+    def text_of(key: str, limit: int = 200) -> str | None:
+        value = params.get(key)
+        return value[:limit] if isinstance(value, str) and value.strip() else None
+
+    top_k = None
+    raw_k = params.get("top_k") or ""
+    if raw_k.isdigit():
+        top_k = min(max(int(raw_k), 1), 50)
+    view = (params.get("view") or "").lower()
+    models = tuple(m.strip() for m in (params.get("models") or "").split(",") if m.strip())[:4]
+    return SharedQuery(
+        model=text_of("model"),
+        text=text_of("text", MAX_TEXT),
+        top_k=top_k,
+        targets=text_of("targets"),
+        view=view if view in VIEWS else None,
+        models=models,
+    )
+
+
+def share_query(model: str, text: str, top_k: int, targets: str = "", view: str = "predict",
+                models: tuple[str, ...] = ()) -> str:
+    """The query string (with its leading "?") that reopens the page in this state."""
+    params: dict[str, str] = {"model": model, "text": text, "top_k": str(top_k)}
+    if targets.strip():
+        params["targets"] = targets.strip()
+    if view != "predict":
+        params["view"] = view
+    if models:
+        params["models"] = ",".join(models)
+    return "?" + urlencode(params)
+
+
+def render_share_link(query: str) -> str:
+    """An escaped link to this result, relative to the page so it works behind any host name."""
+    return (f"<div class='share-link'><a href='{html.escape(query, quote=True)}' target='_blank' "
+            f"rel='noopener'>Link to this result</a> <span class='muted'>(copy it to share)</span></div>")

@@ -1,0 +1,163 @@
+"""What the web app shares between requests: the operator's model policy and bounded caches of results."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from explorer.attention import Analysis, analyze_text
+from explorer.attribution import Progress, TokenAttribution, attribute_tokens
+from explorer.errors import InputError, ModelLoadError
+from explorer.models import LoadedModel, load_model
+from explorer.ui.model_picker import check_model_name
+
+T = TypeVar("T")
+
+DEFAULT_RESULT_CACHE_SIZE = 32
+# Attention weights are the bulk: bert-base on 512 tokens holds 150 MB of them.
+ANALYSIS_CACHE_BYTES = 512 * 2**20
+FAILURE_MEMORY_S = 60.0
+# Integration steps a web request may ask for (the CLI and Python have no such limit).
+MAX_REQUEST_STEPS = 500
+
+
+class ResultCache(Generic[T]):
+    """A thread-safe LRU cache of computed results, bounded in entries and optionally in bytes; concurrent
+    requests for one key compute it once."""
+
+    def __init__(self, max_size: int = DEFAULT_RESULT_CACHE_SIZE, max_bytes: int | None = None,
+                 size_of: Callable[[T], int] | None = None) -> None:
+        self._max_size = max(1, max_size)
+        self._max_bytes = max_bytes
+        self._size_of = size_of or (lambda _: 0)
+        self._items: OrderedDict[Hashable, tuple[T, int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self._key_locks: dict[Hashable, threading.Lock] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """The cached value for `key`, or `compute()` stored under it (errors are not cached)."""
+        with self._lock:
+            if key in self._items:
+                return self._hit(key)
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._items:
+                    return self._hit(key)
+            try:
+                value = compute()
+            except BaseException:
+                with self._lock:
+                    self._key_locks.pop(key, None)
+                raise
+            with self._lock:
+                self.misses += 1
+                size = self._size_of(value)
+                self._items[key] = (value, size)
+                self._bytes += size
+                self._key_locks.pop(key, None)
+                # The newest entry always stays, even when it alone is over the byte bound.
+                while len(self._items) > 1 and (len(self._items) > self._max_size or (
+                        self._max_bytes is not None and self._bytes > self._max_bytes)):
+                    _, (_, dropped) = self._items.popitem(last=False)
+                    self._bytes -= dropped
+            return value
+
+    def _hit(self, key: Hashable) -> T:
+        self._items.move_to_end(key)
+        self.hits += 1
+        return self._items[key][0]
+
+    def peek(self, key: Hashable) -> T | None:
+        """The cached value for `key` without computing it, or None."""
+        with self._lock:
+            entry = self._items.get(key)
+            return entry[0] if entry is not None else None
+
+    @property
+    def bytes(self) -> int:
+        """The summed sizes of the cached values, as `size_of` measures them."""
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def analysis_bytes(analysis: Analysis) -> int:
+    """What an analysis holds in memory, dominated by its attention weights."""
+    return len(analysis.attention.weights)
+
+
+@dataclass
+class AppState:
+    """Shared by every tab and request of one app: allowed local folders and result caches.
+
+    Models themselves live in the core's bounded model cache (`explorer.models.MODEL_CACHE`), shared by all users.
+    """
+
+    allowed_dirs: tuple[Path, ...] = ()
+    analyses: ResultCache = field(
+        default_factory=lambda: ResultCache(max_bytes=ANALYSIS_CACHE_BYTES, size_of=analysis_bytes))
+    attributions: ResultCache = field(default_factory=ResultCache)
+    _failures: dict[str, tuple[float, ModelLoadError]] = field(default_factory=dict, repr=False)
+    _failures_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def create(cls, allow_local: Sequence[str | Path] = ()) -> AppState:
+        return cls(allowed_dirs=tuple(Path(d).expanduser().resolve() for d in allow_local))
+
+    def model(self, name: str) -> LoadedModel:
+        """Load a model named in a request: checked against the policy, never with remote code.
+
+        A model that failed to load fails again at once for `FAILURE_MEMORY_S` seconds: an unreachable hub
+        retries for half a minute, which one page (the picker, the link, the Run button) should not pay thrice.
+        """
+        checked = check_model_name(name, self.allowed_dirs)
+        with self._failures_lock:
+            failure = self._failures.get(checked)
+        if failure is not None and time.monotonic() - failure[0] < FAILURE_MEMORY_S:
+            raise failure[1]
+        try:
+            return load_model(checked, trust_remote_code=False)
+        except ModelLoadError as error:
+            with self._failures_lock:
+                self._failures[checked] = (time.monotonic(), error)
+                if len(self._failures) > DEFAULT_RESULT_CACHE_SIZE:
+                    self._failures.pop(next(iter(self._failures)))
+            raise
+
+    def analysis(self, model: LoadedModel, text: str, top_k: int, targets: tuple[str, ...] = ()) -> Analysis:
+        """Predictions and attentions of `text` from one forward pass, cached per (model, text, top_k, targets).
+
+        The Predict and Attention tabs both call this with the page's current inputs, so for the same model and
+        sentence the second tab reuses the first one's pass.
+        """
+        key = (model_key(model), text, top_k, targets)
+        return self.analyses.get(key, lambda: analyze_text(model, text, top_k=top_k, targets=list(targets) or None))
+
+    def attribution(self, model: LoadedModel, text: str, mask: int, target: str, contrast: str, method: str,
+                    steps: int, progress: Progress | None = None) -> TokenAttribution:
+        """`attribute_tokens` through a bounded cache; an empty target means the top-1, an empty contrast none."""
+        if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_REQUEST_STEPS:
+            raise InputError(f"steps must be a whole number from 1 to {MAX_REQUEST_STEPS} here, not {steps!r}; "
+                             f"the command line (mlm-explorer attribute --steps N) takes more.")
+        target_word = target.strip() or None
+        contrast_word = contrast.strip() or None
+        key = (model_key(model), text, mask, target_word, contrast_word, method, steps)
+        return self.attributions.get(key, lambda: attribute_tokens(
+            model, text, mask=mask, target=target_word, contrast=contrast_word, method=method, n_steps=steps,
+            progress=progress,
+        ))
+
+
+def model_key(model: LoadedModel) -> tuple[str, str, str]:
+    """What identifies a loaded model's weights in a result cache key."""
+    return (model.info.source, model.info.device, model.info.dtype)

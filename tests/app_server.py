@@ -1,0 +1,30 @@
+"""Start the web app in this test process on a free localhost port (for the API and browser tests)."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from explorer.ui.app import build_demo, launch
+from explorer.ui.options import ServeOptions
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_app(allow_local: Sequence[Path] = (), concurrency: int = 4) -> Iterator[str]:
+    """The app served on 127.0.0.1 until the block ends; yields its URL (with a trailing slash)."""
+    demo = build_demo(allow_local=allow_local)
+    options = ServeOptions(host="127.0.0.1", port=free_port(), share=False, model=None,
+                           allow_local=tuple(allow_local), concurrency=concurrency)
+    _, url, _ = launch(demo, options, prevent_thread_lock=True, quiet=True)
+    try:
+        yield url
+    finally:
+        demo.close()

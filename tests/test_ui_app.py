@@ -1,0 +1,65 @@
+"""The assembled page (explorer/ui/app.py) and the one place errors become messages (explorer/ui/errors.py)."""
+
+from __future__ import annotations
+
+import gradio as gr
+import pytest
+
+from explorer.errors import InputError
+from explorer.ui.app import THEME, build_demo
+from explorer.ui.errors import shows_errors
+from explorer.ui.page import mask_choices, parse_words
+
+REQUIRED_IDS = {
+    "model-picker", "text-input", "run-button", "predictions", "attention-view", "attention-button",
+    "attribution-view", "attribution-button", "compare-view", "compare-button", "compare-models",
+}
+
+
+@pytest.fixture(scope="module")
+def config(bundled_assets):
+    return build_demo().get_config_file()
+
+
+def test_the_page_has_the_documented_parts(config):
+    ids = {c["props"].get("elem_id") for c in config["components"]}
+    assert ids >= REQUIRED_IDS
+    tabs = [c["props"]["label"] for c in config["components"] if c["type"] == "tabitem"]
+    assert tabs == ["Predict", "Attention", "Attribution", "Compare"]
+
+
+def test_compare_opens_with_two_bundled_models_selected(config):
+    (picker,) = [c for c in config["components"] if c["props"].get("elem_id") == "compare-models"]
+    assert picker["props"]["value"] == ["mini-bert", "mini-roberta"]
+
+
+def test_only_the_four_api_names_are_public(config):
+    public = sorted(d["api_name"] for d in config["dependencies"] if d.get("api_visibility") == "public")
+    assert public == ["attention", "attribute", "compare", "predict"]
+
+
+def test_the_theme_loads_no_web_fonts():
+    assert THEME._stylesheets == []
+    assert "googleapis" not in THEME._get_theme_css()
+
+
+def test_errors_become_readable_messages_and_others_pass_through():
+    @shows_errors
+    def handler(kind: str) -> str:
+        if kind == "input":
+            raise InputError('No [MASK] in the text; try "Paris is the [MASK] of France."')
+        if kind == "bug":
+            raise ZeroDivisionError
+        return "ok"
+
+    assert handler("fine") == "ok"
+    with pytest.raises(gr.Error, match="No \\[MASK\\]"):
+        handler("input")
+    with pytest.raises(ZeroDivisionError):  # Gradio shows a generic error for real bugs; we never hide them
+        handler("bug")
+
+
+def test_mask_menus_follow_the_typed_masks():
+    assert mask_choices("no mask") == [("mask 1", 0)]
+    assert [i for _, i in mask_choices("a [MASK] b <mask> c [mask]")] == [0, 1, 2]
+    assert parse_words(" capital, ,city ,") == ("capital", "city")

@@ -1,0 +1,146 @@
+"""The app's shared state (explorer/ui/state.py): bounded result caches, one forward pass shared by two tabs."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+import explorer.attention as attention_module
+from explorer.attention import analyze_text, extract_attention
+from explorer.errors import InputError
+from explorer.fill_mask import predict_masks
+from explorer.ui.state import AppState, ResultCache
+
+
+def test_the_cache_keeps_the_most_recent_results_up_to_its_bound():
+    cache: ResultCache[int] = ResultCache(max_size=2)
+    assert cache.get("a", lambda: 1) == 1
+    assert cache.get("b", lambda: 2) == 2
+    assert cache.get("a", lambda: 99) == 1  # a hit, and now the most recent
+    assert cache.get("c", lambda: 3) == 3  # evicts b
+    assert len(cache) == 2
+    assert cache.peek("b") is None and cache.peek("a") == 1
+    assert (cache.hits, cache.misses) == (1, 3)
+
+
+def test_the_cache_can_be_bounded_in_bytes():
+    cache: ResultCache[bytes] = ResultCache(max_size=10, max_bytes=100, size_of=len)
+    cache.get("a", lambda: b"x" * 60)
+    cache.get("b", lambda: b"x" * 30)
+    assert cache.bytes == 90 and len(cache) == 2
+    cache.get("c", lambda: b"x" * 20)  # 110 bytes: the oldest goes
+    assert cache.peek("a") is None and cache.bytes == 50
+    cache.get("huge", lambda: b"x" * 500)  # alone over the bound, yet kept as the newest
+    assert len(cache) == 1 and cache.peek("huge") is not None
+
+
+def test_concurrent_requests_for_one_key_compute_it_once():
+    cache: ResultCache[str] = ResultCache()
+    calls = []
+    started = threading.Barrier(4)
+
+    def compute():
+        calls.append(1)
+        time.sleep(0.2)
+        return "done"
+
+    def request():
+        started.wait()
+        results.append(cache.get("key", compute))
+
+    results: list[str] = []
+    threads = [threading.Thread(target=request) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == ["done"] * 4 and len(calls) == 1
+
+
+def test_errors_are_not_cached():
+    cache: ResultCache[int] = ResultCache()
+
+    def fail():
+        raise InputError("no")
+
+    with pytest.raises(InputError):
+        cache.get("k", fail)
+    assert cache.get("k", lambda: 5) == 5
+
+
+def test_predict_and_attention_tabs_share_one_forward_pass(bundled_assets, monkeypatch):
+    state = AppState.create()
+    model = state.model("mini-bert")
+    passes = []
+    real = attention_module.run_forward
+    monkeypatch.setattr(attention_module, "run_forward", lambda *a, **k: passes.append(1) or real(*a, **k))
+    text = "the cat sat on the [MASK]."
+    first = state.analysis(model, text, 5)
+    second = state.analysis(model, text, 5)
+    assert second is first and len(passes) == 1
+    state.analysis(model, text, 3)  # another top-k is another result
+    assert len(passes) == 2
+    # The cached analysis holds exactly what the two separate core calls give.
+    assert first.fill_mask == predict_masks(model, text, top_k=5)
+    assert first.attention == extract_attention(model, text)
+
+
+def test_cache_keys_tell_models_apart(bundled_assets):
+    state = AppState.create()
+    text = "the cat sat on the [MASK]."
+    bert = state.analysis(state.model("mini-bert"), text, 5)
+    roberta = state.analysis(state.model("mini-roberta"), text, 5)
+    assert bert.fill_mask.model_name == "mini-bert" and roberta.fill_mask.model_name == "mini-roberta"
+    assert bert.fill_mask.tokens != roberta.fill_mask.tokens
+
+
+def test_targets_are_part_of_the_analysis(bundled_assets):
+    state = AppState.create()
+    model = state.model("mini-bert")
+    text = "the cat sat on the [MASK]."
+    result = state.analysis(model, text, 5, ("cat", "dog")).fill_mask
+    assert result == analyze_text(model, text, 5, ["cat", "dog"]).fill_mask
+    assert [t.word for t in result.masks[0].targets] == ["cat", "dog"]
+
+
+def test_attributions_are_cached_per_request(bundled_assets):
+    state = AppState.create()
+    model = state.model("mini-bert")
+    text = "the cat sat on the [MASK]."
+    first = state.attribution(model, text, 0, "", "", "ig", 8)
+    assert state.attribution(model, text, 0, " ", "", "ig", 8) is first  # blank target = the top-1, same key
+    other = state.attribution(model, text, 0, "", "", "occlusion", 8)
+    assert other is not first and other.method == "occlusion"
+
+
+@pytest.mark.parametrize("steps", [0, 501, 10**7, 2.5, True])
+def test_a_request_cannot_ask_for_endless_integration_steps(bundled_assets, steps):
+    state = AppState.create()
+    with pytest.raises(InputError, match="from 1 to 500"):
+        state.attribution(state.model("mini-bert"), "the [MASK].", 0, "", "", "ig", steps)
+
+
+def test_a_model_that_failed_to_load_fails_again_at_once_for_a_while(monkeypatch, tmp_path):
+    import explorer.ui.state as ui_state
+    from explorer.errors import ModelLoadError
+
+    calls = []
+
+    def failing_load(name, **kwargs):
+        calls.append(name)
+        raise ModelLoadError(f"{name} is not reachable")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(ui_state, "load_model", failing_load)
+    state = AppState.create()
+    for _ in range(3):
+        with pytest.raises(ModelLoadError, match="not reachable"):
+            state.model("someone/model")
+    assert calls == ["someone/model"]
+    clock = [time.monotonic() + ui_state.FAILURE_MEMORY_S + 1]
+    monkeypatch.setattr(ui_state.time, "monotonic", lambda: clock[0])
+    with pytest.raises(ModelLoadError):
+        state.model("someone/model")
+    assert len(calls) == 2
