@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import socket
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import torch
 from transformers import AutoConfig, AutoModelForMaskedLM, AutoTokenizer, PreTrainedModel
@@ -225,6 +227,19 @@ def _not_available_message(name: str, reason: str) -> str:
     )
 
 
+def _hub_reachable(timeout: float = 3.0) -> bool:
+    """One quick connection to the Hub's host: huggingface_hub's own retries take ~25 s to give up offline."""
+    import huggingface_hub.constants as hub_constants
+
+    url = urlsplit(hub_constants.ENDPOINT)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with socket.create_connection((url.hostname or "", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
 def _load_parts(source: str, kind: str, trust_remote_code: bool) -> tuple[Any, Any]:
     """Config and tokenizer, trying the local cache first so a cached hub model never touches the network."""
     attempts = [True] if kind != "hub" or _hub_offline() else [True, False]
@@ -248,6 +263,8 @@ def _load_parts(source: str, kind: str, trust_remote_code: bool) -> tuple[Any, A
             raise ModelLoadError(f"Could not load {source!r}: {error}") from error
         except OSError as error:
             last_error = error
+            if local_only and len(attempts) > 1 and not _hub_reachable():
+                break
     if kind != "hub":
         raise ModelLoadError(
             f"The folder {source!r} is not a complete model (config.json and tokenizer files are needed): "

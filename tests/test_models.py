@@ -222,3 +222,17 @@ def test_dtypes(tiny_model_dirs):
 def test_empty_name_is_refused():
     with pytest.raises(InputError, match="No model name"):
         load_model("  ")
+
+
+def test_unreachable_hub_fails_fast_with_the_same_advice(tmp_path):
+    code = (
+        "from explorer import load_model, ModelLoadError\n"
+        "try:\n    load_model('bert-base-uncased')\n"
+        "except ModelLoadError as e:\n    print(e)\n"
+    )
+    # A closed local port stands in for a Hub that cannot be reached (no retries should follow).
+    done = _run_python(code, {"HF_HOME": str(tmp_path), "HF_HUB_OFFLINE": "0", "HF_ENDPOINT": "http://127.0.0.1:9"})
+    assert done.returncode == 0, done.stderr
+    assert "could not be reached" in done.stdout
+    assert "hf download bert-base-uncased" in done.stdout
+    assert "Retrying" not in done.stderr

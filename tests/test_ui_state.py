@@ -120,27 +120,3 @@ def test_a_request_cannot_ask_for_endless_integration_steps(bundled_assets, step
     state = AppState.create()
     with pytest.raises(InputError, match="from 1 to 500"):
         state.attribution(state.model("mini-bert"), "the [MASK].", 0, "", "", "ig", steps)
-
-
-def test_a_model_that_failed_to_load_fails_again_at_once_for_a_while(monkeypatch, tmp_path):
-    import explorer.ui.state as ui_state
-    from explorer.errors import ModelLoadError
-
-    calls = []
-
-    def failing_load(name, **kwargs):
-        calls.append(name)
-        raise ModelLoadError(f"{name} is not reachable")
-
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(ui_state, "load_model", failing_load)
-    state = AppState.create()
-    for _ in range(3):
-        with pytest.raises(ModelLoadError, match="not reachable"):
-            state.model("someone/model")
-    assert calls == ["someone/model"]
-    clock = [time.monotonic() + ui_state.FAILURE_MEMORY_S + 1]
-    monkeypatch.setattr(ui_state.time, "monotonic", lambda: clock[0])
-    with pytest.raises(ModelLoadError):
-        state.model("someone/model")
-    assert len(calls) == 2

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
@@ -12,7 +11,7 @@ from typing import Generic, TypeVar
 
 from explorer.attention import Analysis, analyze_text
 from explorer.attribution import Progress, TokenAttribution, attribute_tokens
-from explorer.errors import InputError, ModelLoadError
+from explorer.errors import InputError
 from explorer.models import LoadedModel, load_model
 from explorer.ui.model_picker import check_model_name
 
@@ -21,7 +20,6 @@ T = TypeVar("T")
 DEFAULT_RESULT_CACHE_SIZE = 32
 # Attention weights are the bulk: bert-base on 512 tokens holds 150 MB of them.
 ANALYSIS_CACHE_BYTES = 512 * 2**20
-FAILURE_MEMORY_S = 60.0
 # Integration steps a web request may ask for (the CLI and Python have no such limit).
 MAX_REQUEST_STEPS = 500
 
@@ -107,32 +105,14 @@ class AppState:
     analyses: ResultCache = field(
         default_factory=lambda: ResultCache(max_bytes=ANALYSIS_CACHE_BYTES, size_of=analysis_bytes))
     attributions: ResultCache = field(default_factory=ResultCache)
-    _failures: dict[str, tuple[float, ModelLoadError]] = field(default_factory=dict, repr=False)
-    _failures_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def create(cls, allow_local: Sequence[str | Path] = ()) -> AppState:
         return cls(allowed_dirs=tuple(Path(d).expanduser().resolve() for d in allow_local))
 
     def model(self, name: str) -> LoadedModel:
-        """Load a model named in a request: checked against the policy, never with remote code.
-
-        A model that failed to load fails again at once for `FAILURE_MEMORY_S` seconds: an unreachable hub
-        retries for half a minute, which one page (the picker, the link, the Run button) should not pay thrice.
-        """
-        checked = check_model_name(name, self.allowed_dirs)
-        with self._failures_lock:
-            failure = self._failures.get(checked)
-        if failure is not None and time.monotonic() - failure[0] < FAILURE_MEMORY_S:
-            raise failure[1]
-        try:
-            return load_model(checked, trust_remote_code=False)
-        except ModelLoadError as error:
-            with self._failures_lock:
-                self._failures[checked] = (time.monotonic(), error)
-                if len(self._failures) > DEFAULT_RESULT_CACHE_SIZE:
-                    self._failures.pop(next(iter(self._failures)))
-            raise
+        """Load a model named in a request: checked against the policy, never with remote code."""
+        return load_model(check_model_name(name, self.allowed_dirs), trust_remote_code=False)
 
     def analysis(self, model: LoadedModel, text: str, top_k: int, targets: tuple[str, ...] = ()) -> Analysis:
         """Predictions and attentions of `text` from one forward pass, cached per (model, text, top_k, targets).
