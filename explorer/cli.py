@@ -115,9 +115,10 @@ def _add_predict_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _run_predict(args: argparse.Namespace) -> int:
     from explorer.documents import predict_document
+    from explorer.encoding import parse_words
     from explorer.fill_mask import predict_masks
 
-    targets = [w for w in args.targets.split(",")] if args.targets is not None else None
+    targets = list(parse_words(args.targets)) if args.targets is not None else None
     model = load_from_args(args)
     results = [
         predict_masks(model, text, top_k=args.top_k, targets=targets, skip_special_tokens=args.skip_special_tokens)

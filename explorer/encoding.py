@@ -30,6 +30,19 @@ class Encoding:
     model_inputs: Mapping[str, tuple[int, ...]]
 
 
+_TYPED_MASK_PATTERN = re.compile("|".join(re.escape(s) for s in _TYPED_MASKS), re.IGNORECASE)
+
+
+def count_typed_masks(text: str) -> int:
+    """How many masks a person typed as [MASK] or <mask> (any case), before any model is chosen."""
+    return len(_TYPED_MASK_PATTERN.findall(text or ""))
+
+
+def parse_words(text: str | None) -> tuple[str, ...]:
+    """Comma-separated words as typed in a box or a flag ("capital, city,"), blanks dropped."""
+    return tuple(word.strip() for word in (text or "").split(",") if word.strip())
+
+
 def normalize_masks(text: str, mask_token: str) -> str:
     """`text` with every typed mask ([MASK], <mask>, any case, or the model's own token) as `mask_token`."""
     spellings = sorted({mask_token, *_TYPED_MASKS}, key=len, reverse=True)

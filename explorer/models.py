@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
 from explorer.bundled import bundled_path
+from explorer.cache import LruCache
 from explorer.errors import InputError, ModelLoadError
 from explorer.forward import install_position_narrowing
 
@@ -128,64 +127,13 @@ def load_model(
                                                        trust_remote_code))
 
 
-class ModelCache:
-    """A bounded LRU cache of loaded models; concurrent requests for one model load it once."""
-
-    def __init__(self, max_size: int = DEFAULT_CACHE_SIZE) -> None:
-        self._max_size = max(1, max_size)
-        self._models: OrderedDict[tuple, LoadedModel] = OrderedDict()
-        self._lock = threading.Lock()
-        self._key_locks: dict[tuple, threading.Lock] = {}
-
-    @property
-    def max_size(self) -> int:
-        return self._max_size
-
-    def resize(self, max_size: int) -> None:
-        """Change the bound, evicting the least recently used models beyond it."""
-        if max_size < 1:
-            raise InputError(f"The model cache needs room for at least 1 model, not {max_size}.")
-        with self._lock:
-            self._max_size = max_size
-            self._evict()
-
-    def get(self, key: tuple, load: Any) -> LoadedModel:
-        """The cached model for `key`, calling `load()` once (per key, across threads) when it is missing."""
-        with self._lock:
-            if key in self._models:
-                self._models.move_to_end(key)
-                return self._models[key]
-            key_lock = self._key_locks.setdefault(key, threading.Lock())
-        with key_lock:
-            with self._lock:
-                if key in self._models:
-                    self._models.move_to_end(key)
-                    return self._models[key]
-            loaded = load()
-            with self._lock:
-                self._models[key] = loaded
-                self._key_locks.pop(key, None)
-                self._evict()
-            return loaded
-
-    def clear(self) -> None:
-        with self._lock:
-            self._models.clear()
-
-    def __len__(self) -> int:
-        return len(self._models)
-
-    def _evict(self) -> None:
-        while len(self._models) > self._max_size:
-            self._models.popitem(last=False)
-
-
 def _cache_size_from_env() -> int:
     raw = os.environ.get(CACHE_SIZE_ENV, "")
     return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_CACHE_SIZE
 
 
-MODEL_CACHE = ModelCache(_cache_size_from_env())
+# Shared by every caller in the process (CLI, web requests, notebooks).
+MODEL_CACHE: LruCache[LoadedModel] = LruCache(_cache_size_from_env())
 
 
 def _looks_like_path(name: str) -> bool:

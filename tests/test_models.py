@@ -8,8 +8,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,7 @@ import torch
 from transformers import AutoConfig, BertModel, GPT2Config, GPT2LMHeadModel, GPT2Tokenizer
 
 from explorer import InputError, ModelLoadError, load_model
-from explorer.models import ModelCache, resolve_device, resolve_dtype
+from explorer.models import resolve_device, resolve_dtype
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -49,41 +47,6 @@ def test_same_model_is_loaded_once(tiny_model_dirs):
     path = str(tiny_model_dirs["bert"])
     assert load_model(path) is load_model(path)
     assert load_model(path, cache=False) is not load_model(path)
-
-
-def test_cache_loads_once_under_concurrent_requests():
-    cache = ModelCache(max_size=2)
-    calls = []
-
-    def slow_load():
-        calls.append(1)
-        time.sleep(0.2)
-        return object()
-
-    results = []
-    threads = [threading.Thread(target=lambda: results.append(cache.get(("m",), slow_load))) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert len(calls) == 1
-    assert len({id(r) for r in results}) == 1
-
-
-def test_cache_is_bounded_and_least_recently_used_goes_first():
-    cache = ModelCache(max_size=2)
-    a, b, c = object(), object(), object()
-    cache.get(("a",), lambda: a)
-    cache.get(("b",), lambda: b)
-    cache.get(("a",), lambda: pytest.fail("a was cached"))
-    cache.get(("c",), lambda: c)
-    assert len(cache) == 2
-    assert cache.get(("a",), lambda: pytest.fail("a was evicted")) is a
-    assert cache.get(("b",), lambda: "reloaded") == "reloaded"
-    cache.resize(1)
-    assert len(cache) == 1
-    with pytest.raises(InputError):
-        cache.resize(0)
 
 
 def test_missing_folder_is_refused():

@@ -2,72 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 
 import explorer.attention as attention_module
 from explorer.attention import analyze_text, extract_attention
 from explorer.errors import InputError
 from explorer.fill_mask import predict_masks
-from explorer.ui.state import AppState, ResultCache
-
-
-def test_the_cache_keeps_the_most_recent_results_up_to_its_bound():
-    cache: ResultCache[int] = ResultCache(max_size=2)
-    assert cache.get("a", lambda: 1) == 1
-    assert cache.get("b", lambda: 2) == 2
-    assert cache.get("a", lambda: 99) == 1  # a hit, and now the most recent
-    assert cache.get("c", lambda: 3) == 3  # evicts b
-    assert len(cache) == 2
-    assert cache.peek("b") is None and cache.peek("a") == 1
-    assert (cache.hits, cache.misses) == (1, 3)
-
-
-def test_the_cache_can_be_bounded_in_bytes():
-    cache: ResultCache[bytes] = ResultCache(max_size=10, max_bytes=100, size_of=len)
-    cache.get("a", lambda: b"x" * 60)
-    cache.get("b", lambda: b"x" * 30)
-    assert cache.bytes == 90 and len(cache) == 2
-    cache.get("c", lambda: b"x" * 20)  # 110 bytes: the oldest goes
-    assert cache.peek("a") is None and cache.bytes == 50
-    cache.get("huge", lambda: b"x" * 500)  # alone over the bound, yet kept as the newest
-    assert len(cache) == 1 and cache.peek("huge") is not None
-
-
-def test_concurrent_requests_for_one_key_compute_it_once():
-    cache: ResultCache[str] = ResultCache()
-    calls = []
-    started = threading.Barrier(4)
-
-    def compute():
-        calls.append(1)
-        time.sleep(0.2)
-        return "done"
-
-    def request():
-        started.wait()
-        results.append(cache.get("key", compute))
-
-    results: list[str] = []
-    threads = [threading.Thread(target=request) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert results == ["done"] * 4 and len(calls) == 1
-
-
-def test_errors_are_not_cached():
-    cache: ResultCache[int] = ResultCache()
-
-    def fail():
-        raise InputError("no")
-
-    with pytest.raises(InputError):
-        cache.get("k", fail)
-    assert cache.get("k", lambda: 5) == 5
+from explorer.ui.state import AppState
 
 
 def test_predict_and_attention_tabs_share_one_forward_pass(bundled_assets, monkeypatch):

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from explorer.attention import Analysis, analyze_text
 from explorer.attribution import Progress, TokenAttribution, attribute_tokens
+from explorer.cache import LruCache
 from explorer.errors import InputError
 from explorer.models import LoadedModel, load_model
 from explorer.ui.model_picker import check_model_name
@@ -22,71 +21,6 @@ DEFAULT_RESULT_CACHE_SIZE = 32
 ANALYSIS_CACHE_BYTES = 512 * 2**20
 # Integration steps a web request may ask for (the CLI and Python have no such limit).
 MAX_REQUEST_STEPS = 500
-
-
-class ResultCache(Generic[T]):
-    """A thread-safe LRU cache of computed results, bounded in entries and optionally in bytes; concurrent
-    requests for one key compute it once."""
-
-    def __init__(self, max_size: int = DEFAULT_RESULT_CACHE_SIZE, max_bytes: int | None = None,
-                 size_of: Callable[[T], int] | None = None) -> None:
-        self._max_size = max(1, max_size)
-        self._max_bytes = max_bytes
-        self._size_of = size_of or (lambda _: 0)
-        self._items: OrderedDict[Hashable, tuple[T, int]] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-        self._key_locks: dict[Hashable, threading.Lock] = {}
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
-        """The cached value for `key`, or `compute()` stored under it (errors are not cached)."""
-        with self._lock:
-            if key in self._items:
-                return self._hit(key)
-            key_lock = self._key_locks.setdefault(key, threading.Lock())
-        with key_lock:
-            with self._lock:
-                if key in self._items:
-                    return self._hit(key)
-            try:
-                value = compute()
-            except BaseException:
-                with self._lock:
-                    self._key_locks.pop(key, None)
-                raise
-            with self._lock:
-                self.misses += 1
-                size = self._size_of(value)
-                self._items[key] = (value, size)
-                self._bytes += size
-                self._key_locks.pop(key, None)
-                # The newest entry always stays, even when it alone is over the byte bound.
-                while len(self._items) > 1 and (len(self._items) > self._max_size or (
-                        self._max_bytes is not None and self._bytes > self._max_bytes)):
-                    _, (_, dropped) = self._items.popitem(last=False)
-                    self._bytes -= dropped
-            return value
-
-    def _hit(self, key: Hashable) -> T:
-        self._items.move_to_end(key)
-        self.hits += 1
-        return self._items[key][0]
-
-    def peek(self, key: Hashable) -> T | None:
-        """The cached value for `key` without computing it, or None."""
-        with self._lock:
-            entry = self._items.get(key)
-            return entry[0] if entry is not None else None
-
-    @property
-    def bytes(self) -> int:
-        """The summed sizes of the cached values, as `size_of` measures them."""
-        return self._bytes
-
-    def __len__(self) -> int:
-        return len(self._items)
 
 
 def analysis_bytes(analysis: Analysis) -> int:
@@ -102,9 +36,10 @@ class AppState:
     """
 
     allowed_dirs: tuple[Path, ...] = ()
-    analyses: ResultCache = field(
-        default_factory=lambda: ResultCache(max_bytes=ANALYSIS_CACHE_BYTES, size_of=analysis_bytes))
-    attributions: ResultCache = field(default_factory=ResultCache)
+    analyses: LruCache = field(
+        default_factory=lambda: LruCache(DEFAULT_RESULT_CACHE_SIZE, max_bytes=ANALYSIS_CACHE_BYTES,
+                                         size_of=analysis_bytes))
+    attributions: LruCache = field(default_factory=lambda: LruCache(DEFAULT_RESULT_CACHE_SIZE))
 
     @classmethod
     def create(cls, allow_local: Sequence[str | Path] = ()) -> AppState:
