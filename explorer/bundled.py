@@ -38,10 +38,14 @@ def assets_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "assets"
 
 
+def is_bundled_alias(name: str) -> bool:
+    """Whether `name` is the alias of a bundled model, installed or not."""
+    return any(m.alias == name for m in BUNDLED_MODELS)
+
+
 def bundled_path(alias: str) -> Path | None:
     """Folder of the bundled model called `alias`, or None when no such model is present on disk."""
-    known = {m.alias for m in BUNDLED_MODELS}
-    if alias not in known:
+    if not is_bundled_alias(alias):
         return None
     folder = assets_dir() / "models" / alias
     return folder if (folder / "config.json").is_file() else None

@@ -122,7 +122,6 @@ def encode_targets(model: LoadedModel, words: Sequence[str]) -> tuple[TargetToke
     if isinstance(words, str):
         words = [words]
     tokenizer = model.tokenizer
-    vocab = tokenizer.get_vocab()
     specs = []
     for raw in words:
         word = raw.strip() if isinstance(raw, str) else ""
@@ -130,8 +129,10 @@ def encode_targets(model: LoadedModel, words: Sequence[str]) -> tuple[TargetToke
             raise InputError("A target word is empty; give words such as capital,city.")
         if any(c.isspace() for c in word):
             raise InputError(f"The target {raw!r} contains spaces; give one word per target.")
-        if word in vocab and word.startswith(("Ġ", "▁", "##")):
-            ids = [vocab[word]]  # the user named an exact vocabulary piece
+        # get_vocab() builds a dict of the whole vocabulary (0.2 s on XLM-R): look up the one piece instead.
+        piece_id = tokenizer.convert_tokens_to_ids(word) if word.startswith(("Ġ", "▁", "##")) else None
+        if piece_id is not None and piece_id != tokenizer.unk_token_id:
+            ids = [piece_id]  # the user named an exact vocabulary piece
         else:
             ids = tokenizer(" " + word, add_special_tokens=False)["input_ids"]
             # Some SentencePiece tokenizers emit a lone word-boundary piece for the leading space.

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ from transformers import AutoConfig, AutoModelForMaskedLM, AutoTokenizer, PreTra
 from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
-from explorer.bundled import bundled_path
+from explorer.bundled import assets_dir, bundled_path, is_bundled_alias
 from explorer.cache import LruCache
 from explorer.errors import InputError, ModelLoadError
 from explorer.forward import install_position_narrowing
@@ -136,9 +138,15 @@ def _cache_size_from_env() -> int:
 MODEL_CACHE: LruCache[LoadedModel] = LruCache(_cache_size_from_env())
 
 
-def _looks_like_path(name: str) -> bool:
-    # Hub ids are "name" or "owner/name"; anything else with separators is meant as a folder.
-    return name.startswith(("/", ".", "~")) or name.count("/") > 1 or "\\" in name
+# The Hub's repository naming rules: "name" or "owner/name", letters, digits, "-", "_", ".", at most 96 each,
+# not starting or ending with "-" or ".", and no "--" or "..".
+_HUB_PART = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?"
+_HUB_ID = re.compile(rf"{_HUB_PART}(?:/{_HUB_PART})?")
+
+
+def is_hub_id(name: str) -> bool:
+    """Whether `name` is shaped like a Hugging Face hub id ("name" or "owner/name")."""
+    return _HUB_ID.fullmatch(name) is not None and ".." not in name and "--" not in name
 
 
 def _resolve_source(name: str) -> tuple[str, str]:
@@ -146,10 +154,17 @@ def _resolve_source(name: str) -> tuple[str, str]:
     folder = bundled_path(name)
     if folder is not None:
         return str(folder), "bundled"
+    if is_bundled_alias(name):
+        # Never fall through to the Hub: a repository there could carry the same short name.
+        raise ModelLoadError(
+            f"The bundled model {name!r} is not installed (no {assets_dir() / 'models' / name}/config.json); "
+            f"use a full clone of MLM Explorer (or set MLM_EXPLORER_ASSETS), or pick a hub model such as "
+            f"bert-base-uncased."
+        )
     path = Path(name).expanduser()
     if path.is_dir():
         return str(path.resolve()), "local"
-    if _looks_like_path(name) or path.suffix in {".json", ".bin", ".safetensors"}:
+    if not is_hub_id(name) or path.suffix in {".json", ".bin", ".safetensors", ".pt"}:
         raise ModelLoadError(
             f"No model folder at {name!r}; give a folder with config.json, a bundled alias (mini-bert) "
             f"or a hub id such as bert-base-uncased."
@@ -180,6 +195,8 @@ def _hub_reachable(timeout: float = 3.0) -> bool:
     import huggingface_hub.constants as hub_constants
 
     url = urlsplit(hub_constants.ENDPOINT)
+    if urllib.request.getproxies().get(url.scheme) and not urllib.request.proxy_bypass(url.hostname or ""):
+        return True  # behind a proxy a direct connection proves nothing: let huggingface_hub try
     port = url.port or (443 if url.scheme == "https" else 80)
     try:
         with socket.create_connection((url.hostname or "", port), timeout=timeout):
@@ -188,8 +205,11 @@ def _hub_reachable(timeout: float = 3.0) -> bool:
         return False
 
 
-def _load_parts(source: str, kind: str, trust_remote_code: bool) -> tuple[Any, Any]:
-    """Config and tokenizer, trying the local cache first so a cached hub model never touches the network."""
+def _load_parts(source: str, kind: str, trust_remote_code: bool) -> tuple[Any, Any, bool]:
+    """Config, tokenizer and whether they came from local files only (then the weights must too).
+
+    The local cache is tried first, so a cached hub model never touches the network.
+    """
     attempts = [True] if kind != "hub" or _hub_offline() else [True, False]
     last_error: Exception | None = None
     for local_only in attempts:
@@ -200,7 +220,7 @@ def _load_parts(source: str, kind: str, trust_remote_code: bool) -> tuple[Any, A
             tokenizer = AutoTokenizer.from_pretrained(
                 source, trust_remote_code=trust_remote_code, local_files_only=local_only
             )
-            return config, tokenizer
+            return config, tokenizer, local_only
         except ValueError as error:
             if "trust_remote_code" in str(error):
                 raise ModelLoadError(
@@ -208,7 +228,9 @@ def _load_parts(source: str, kind: str, trust_remote_code: bool) -> tuple[Any, A
                     f"never does on its own. If you trust that code, load it with "
                     f"load_model(..., trust_remote_code=True) or the CLI flag --trust-remote-code."
                 ) from error
-            raise ModelLoadError(f"Could not load {source!r}: {error}") from error
+            raise ModelLoadError(
+                f"Could not load {source!r} ({error}); check that the folder or hub id is a masked language model."
+            ) from error
         except OSError as error:
             last_error = error
             if local_only and len(attempts) > 1 and not _hub_reachable():
@@ -224,7 +246,7 @@ def _load_parts(source: str, kind: str, trust_remote_code: bool) -> tuple[Any, A
 
 def _load_uncached(name: str, device: torch.device, dtype: torch.dtype, trust_remote_code: bool) -> LoadedModel:
     source, kind = _resolve_source(name)
-    config, tokenizer = _load_parts(source, kind, trust_remote_code)
+    config, tokenizer, local_only = _load_parts(source, kind, trust_remote_code)
     if type(config) not in MODEL_FOR_MASKED_LM_MAPPING and not _has_remote_mlm(config, trust_remote_code):
         found = ", ".join(getattr(config, "architectures", None) or [config.model_type])
         raise ModelLoadError(
@@ -232,7 +254,10 @@ def _load_uncached(name: str, device: torch.device, dtype: torch.dtype, trust_re
             f"fill masks; choose a masked language model such as mini-bert or bert-base-uncased."
         )
     if tokenizer.mask_token is None or tokenizer.mask_token_id is None:
-        raise ModelLoadError(f"The tokenizer of {name!r} defines no mask token, so it cannot fill masks.")
+        raise ModelLoadError(
+            f"The tokenizer of {name!r} defines no mask token, so it cannot fill masks; choose a masked language "
+            f"model such as mini-bert or bert-base-uncased."
+        )
     try:
         model, loading_info = AutoModelForMaskedLM.from_pretrained(
             source,
@@ -240,11 +265,17 @@ def _load_uncached(name: str, device: torch.device, dtype: torch.dtype, trust_re
             attn_implementation="eager",  # sdpa silently returns no attention weights
             dtype=dtype,
             trust_remote_code=trust_remote_code,
-            local_files_only=True,
+            local_files_only=local_only,
             output_loading_info=True,
         )
     except OSError as error:
-        raise ModelLoadError(f"Could not read the weights of {name!r}: {error}") from error
+        if kind == "hub":
+            raise ModelLoadError(_not_available_message(source, "its weights could not be read or downloaded")) \
+                from error
+        raise ModelLoadError(
+            f"Could not read the weights of {name!r} ({error}); check that the folder holds model.safetensors "
+            f"or pytorch_model.bin."
+        ) from error
     missing = [k for k in loading_info.get("missing_keys", ()) if k]
     if missing:
         found = ", ".join(getattr(config, "architectures", None) or [config.model_type])

@@ -97,6 +97,16 @@ def test_multi_piece_target_is_reported_as_pieces(tiny_model_dir, request):
     assert single.single_token
 
 
+@pytest.mark.parametrize("arch", [a for a in ARCHITECTURES if WORD_START[a] != "{}"])
+def test_a_target_may_name_an_exact_vocabulary_piece(tiny_model_dirs, arch):
+    """BPE and SentencePiece pieces carry a word-start marker; naming the piece itself selects it."""
+    model = load_model(str(tiny_model_dirs[arch]))
+    piece = WORD_START[arch].format(SINGLE_PIECE_WORD)
+    by_piece, by_word = predict_masks(model, ONE_MASK[0], targets=[piece, SINGLE_PIECE_WORD]).masks[0].targets
+    assert by_piece.pieces == by_word.pieces == (piece,)
+    assert by_piece.first_piece_probability == by_word.first_piece_probability
+
+
 @pytest.mark.parametrize("spelling", ["[MASK]", "<mask>", "[mask]", "<MASK>", "own"])
 def test_every_mask_spelling_maps_to_the_model_token(tiny_model_dir, spelling):
     model = load_model(str(tiny_model_dir))

@@ -199,3 +199,42 @@ def test_unreachable_hub_fails_fast_with_the_same_advice(tmp_path):
     assert "could not be reached" in done.stdout
     assert "hf download bert-base-uncased" in done.stdout
     assert "Retrying" not in done.stderr
+
+
+class _OnlineOnly:
+    """Stands in for an Auto class: nothing is cached locally, a download returns the tiny model's files."""
+
+    def __init__(self, real, folder: Path, calls: list) -> None:
+        self.real, self.folder, self.calls = real, folder, calls
+
+    def from_pretrained(self, source, *args, local_files_only=False, **kwargs):
+        self.calls.append((self.real.__name__, local_files_only))
+        if local_files_only:
+            raise OSError(f"{source} is not in the cache")
+        return self.real.from_pretrained(str(self.folder), *args, **kwargs)
+
+
+def test_a_hub_model_not_cached_yet_is_downloaded_whole(monkeypatch, tiny_model_dirs):
+    import explorer.models as models
+
+    calls: list = []
+    for name in ("AutoConfig", "AutoTokenizer", "AutoModelForMaskedLM"):
+        monkeypatch.setattr(models, name, _OnlineOnly(getattr(models, name), tiny_model_dirs["bert"], calls))
+    monkeypatch.setattr(models, "_hub_offline", lambda: False)
+    monkeypatch.setattr(models, "_hub_reachable", lambda timeout=3.0: True)
+    model = load_model("some-org/not-cached-yet", cache=False)
+    assert model.info.name == "some-org/not-cached-yet"
+    assert calls == [("AutoConfig", True), ("AutoConfig", False), ("AutoTokenizer", False),
+                     ("AutoModelForMaskedLM", False)]
+
+
+def test_a_bundled_alias_without_its_files_never_goes_to_the_hub(monkeypatch, tmp_path):
+    monkeypatch.setenv("MLM_EXPLORER_ASSETS", str(tmp_path))
+    with pytest.raises(ModelLoadError, match="bundled model 'mini-bert' is not installed"):
+        load_model("mini-bert")
+
+
+@pytest.mark.parametrize("name", ["config.json", "a/b/c", "bad name", "-lead"])
+def test_names_that_are_neither_folders_nor_hub_ids_are_refused(name):
+    with pytest.raises(ModelLoadError, match="No model folder"):
+        load_model(name)
