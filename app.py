@@ -1,6 +1,8 @@
 """Start the MLM Explorer web app: `python app.py [--host H] [--port P] [--share] [--model M] [--allow-local DIR]`."""
 
-from explorer.ui.app import main
+import sys
+
+from explorer.cli import main
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(["serve", *sys.argv[1:]]))

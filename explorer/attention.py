@@ -10,7 +10,13 @@ import torch
 
 from explorer.encoding import Encoding, encode
 from explorer.errors import InputError
-from explorer.fill_mask import FillMaskResult, build_fill_mask_result, check_top_k, encode_targets
+from explorer.fill_mask import (
+    FillMaskResult,
+    TargetTokens,
+    build_fill_mask_result,
+    check_top_k,
+    encode_targets,
+)
 from explorer.forward import run_forward
 from explorer.models import LoadedModel
 
@@ -122,6 +128,25 @@ class Analysis:
     attention: AttentionMaps
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class TextPass:
+    """What one forward pass over a text gives, kept so that many results can be built from it without the model.
+
+    An intermediate, not a user-facing result: it holds a tensor, which results never do. `analysis_from_pass`
+    turns it into an `Analysis` for any top-k and targets; a cache of passes (the web app's) saves one forward pass
+    per change of those. Nothing may write into `mask_logits`: several threads may read one pass at once.
+    """
+
+    encoding: Encoding
+    mask_logits: torch.Tensor = field(repr=False)  # [mask, vocab] float32 on the CPU
+    attention: AttentionMaps
+
+    @property
+    def nbytes(self) -> int:
+        """What the pass holds in memory: the attention weights and the logits at the masks."""
+        return len(self.attention.weights) + self.mask_logits.numel() * self.mask_logits.element_size()
+
+
 def extract_attention(model: LoadedModel, text: str) -> AttentionMaps:
     """Every head's attention weights for `text`, from one forward pass.
 
@@ -134,9 +159,50 @@ def extract_attention(model: LoadedModel, text: str) -> AttentionMaps:
         InputError: the text is empty, has no mask, or is too long for the model.
         ExplorerError: the model's attention implementation returns no weights.
     """
+    return run_text_pass(model, text).attention
+
+
+def run_text_pass(model: LoadedModel, text: str) -> TextPass:
+    """Encode `text` and run the one forward pass that gives both the logits at the masks and every attention.
+
+    Args:
+        model: a model from `load_model`.
+        text: a sentence with one or more masks ([MASK], <mask> or the model's own token).
+    Returns:
+        A `TextPass`: the `Encoding`, the logits at the masks [mask, vocab] (float32, CPU) and the `AttentionMaps`.
+    Raises:
+        InputError: the text is empty, has no mask, or is too long for the model.
+    """
     encoding = encode(model, text)
     output = run_forward(model, encoding, attentions=True)
-    return build_attention_maps(model, encoding, output.attentions)
+    return TextPass(
+        encoding=encoding,
+        mask_logits=output.mask_logits,
+        attention=build_attention_maps(model, encoding, output.attentions),
+    )
+
+
+def analysis_from_pass(
+    model: LoadedModel,
+    text_pass: TextPass,
+    top_k: int = 5,
+    targets: Sequence[str] | None = None,
+    *,
+    skip_special_tokens: bool = False,
+) -> Analysis:
+    """The top-k fillers and attentions of a text from a pass already run: no forward pass.
+
+    Args:
+        model: the model that ran `text_pass` (its tokenizer names the predictions).
+        text_pass: from `run_text_pass(model, text)`.
+        top_k: how many fillers per mask, 1 to the vocabulary size.
+        targets: words whose probability to report at every mask.
+        skip_special_tokens: leave special tokens out of the top-k.
+    Returns:
+        The `Analysis` that `analyze_text(model, text, top_k, targets)` gives.
+    """
+    check_top_k(model, top_k)
+    return _build_analysis(model, text_pass, top_k, encode_targets(model, targets or ()), skip_special_tokens)
 
 
 def analyze_text(
@@ -149,8 +215,9 @@ def analyze_text(
 ) -> Analysis:
     """The top-k fillers of every mask and every head's attention, from ONE forward pass.
 
-    What the web app calls for a sentence: the predictions equal `predict_masks(model, text, top_k, targets)`
-    and the attentions equal `extract_attention(model, text)`, at the cost of a single pass.
+    The predictions equal `predict_masks(model, text, top_k, targets)` and the attentions equal
+    `extract_attention(model, text)`, at the cost of a single pass. To build several analyses of one text (other
+    top-k or targets), run the pass once with `run_text_pass` and call `analysis_from_pass` for each.
 
     Args:
         model: a model from `load_model`.
@@ -161,12 +228,19 @@ def analyze_text(
     Returns:
         An `Analysis` holding the `FillMaskResult` and the `AttentionMaps`.
     """
+    # Every input is checked before the (costly) pass.
     check_top_k(model, top_k)
-    encoding = encode(model, text)
     target_specs = encode_targets(model, targets or ())
-    output = run_forward(model, encoding, attentions=True)
-    fill_mask = build_fill_mask_result(model, encoding, output.mask_logits, top_k, target_specs, skip_special_tokens)
-    return Analysis(fill_mask=fill_mask, attention=build_attention_maps(model, encoding, output.attentions))
+    return _build_analysis(model, run_text_pass(model, text), top_k, target_specs, skip_special_tokens)
+
+
+def _build_analysis(model: LoadedModel, text_pass: TextPass, top_k: int, target_specs: Sequence[TargetTokens],
+                    skip_special_tokens: bool) -> Analysis:
+    if text_pass.attention.model_name != model.info.name:
+        raise ValueError(f"the pass was run by {text_pass.attention.model_name}, not by {model.info.name}")
+    fill_mask = build_fill_mask_result(model, text_pass.encoding, text_pass.mask_logits, top_k, target_specs,
+                                       skip_special_tokens)
+    return Analysis(fill_mask=fill_mask, attention=text_pass.attention)
 
 
 def build_attention_maps(model: LoadedModel, encoding: Encoding, attentions: torch.Tensor) -> AttentionMaps:

@@ -120,6 +120,8 @@ class TokenAttribution:
 
 def _readable(token: AttributedToken) -> str:
     """The token as a word for labels; its vocabulary piece (or id) when the decoded text would be invisible."""
+    # Not explorer.figures.labels.token_label: `score_label` must name the target ("p(Ġ)", "p(id 7)"), where
+    # token_label would write "∅" or "␣", and it has the piece and id to do so; the core imports no figures.
     text = token.token.strip()
     if text and text.isprintable():
         return text
@@ -207,7 +209,7 @@ def attribute_tokens(
 
         with torch.enable_grad():
             token_scores, delta = _run_method(
-                method, forward, embeddings, input_ids, baseline, rest, n_steps, batch_size
+                method, forward, embeddings, input_ids, baseline, rest, n_steps, batch_size, scores
             )  # [pos]
     report.done()
 
@@ -245,16 +247,25 @@ def _run_method(
     rest: tuple[torch.Tensor, ...],
     n_steps: int,
     batch_size: int,
+    scores: torch.Tensor,
 ) -> tuple[torch.Tensor, float | None]:
-    """Captum's attribution of `forward` for one input [1, pos] -> (one score per token [pos], delta or None)."""
+    """Captum's attribution of `forward` for one input [1, pos] -> (one score per token [pos], delta or None).
+
+    `scores` [2] holds f(x) and f(x'), already computed: integrated gradients take their delta from them.
+    """
     if method == "ig":
         from captum.attr import LayerIntegratedGradients
 
-        attributions, deltas = LayerIntegratedGradients(forward, embeddings).attribute(
+        attributions = LayerIntegratedGradients(forward, embeddings).attribute(
             input_ids, baselines=baseline, additional_forward_args=rest, n_steps=n_steps,
-            internal_batch_size=batch_size, return_convergence_delta=True,
-        )  # [1, pos, hidden], [1]
-        return attributions.sum(-1)[0], float(deltas[0])  # [pos]
+            internal_batch_size=batch_size,
+        )  # [1, pos, hidden]
+        # Captum's convergence delta, as Attribution.compute_convergence_delta computes it (float32 throughout):
+        # the sum of every attribution minus (f(x) − f(x')). return_convergence_delta=True would run f(x) and f(x')
+        # again for the same two numbers.
+        with torch.no_grad():
+            delta = attributions.reshape(1, -1).sum(1) - (scores[0] - scores[1])  # [1]
+        return attributions.sum(-1)[0], float(delta[0])  # [pos]
     if method == "grad-x-input":
         from captum.attr import LayerGradientXActivation
 
@@ -411,6 +422,7 @@ def _attributed_token(tokenizer: Any, token_id: int, probs: torch.Tensor) -> Att
 def _token_text(tokenizer: Any, token_id: int, piece: str) -> str:
     """One token decoded on its own; its vocabulary piece when that alone is not valid text (a partial UTF-8
     byte of a byte-level BPE)."""
+    # Decoding, not labelling: the text keeps its spaces (" cat"); figures apply token_label when they show it.
     text = tokenizer.decode([token_id])
     return piece if "\ufffd" in text else text
 
@@ -429,7 +441,7 @@ def _describe_baseline(method: str, mask_token: str, replaced: int) -> str:
 def _expected_calls(method: str, n_steps: int, batch_size: int, length: int) -> int:
     """Forward calls one attribution makes, for the progress fraction (an estimate is enough)."""
     if method == "ig":
-        return 1 + 2 + math.ceil(n_steps / batch_size) + 2  # scores, layer evals, step batches, delta
+        return 1 + 2 + math.ceil(n_steps / batch_size)  # scores, layer evals, step batches
     if method == "occlusion":
         return 1 + 1 + math.ceil(length / batch_size)
     return 2

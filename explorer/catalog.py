@@ -76,19 +76,3 @@ def _cached_hub_models() -> list[ModelEntry]:
             entries.append(entry)
     return entries
 
-
-def catalog_document(entries: tuple[ModelEntry, ...]) -> dict:
-    """The `mlm-explorer models --json` document."""
-    return {
-        "models": [
-            {
-                "name": e.name,
-                "bundled": e.bundled,
-                "path": e.path,
-                "architecture": e.architecture,
-                "parameters": e.parameters,
-                "description": e.description,
-            }
-            for e in entries
-        ]
-    }

@@ -160,6 +160,7 @@ def _run_compare(args: argparse.Namespace) -> int:
     from explorer.bundled import BUNDLED_MODELS
     from explorer.compare import compare_models
     from explorer.documents import compare_document
+    from explorer.figures.labels import mask_label, token_label
     from explorer.models import load_model
 
     names = args.model or [m.alias for m in BUNDLED_MODELS]
@@ -174,14 +175,14 @@ def _run_compare(args: argparse.Namespace) -> int:
         return 0
     print(comparison.text)
     for a in comparison.agreement:
-        print(f"\nmask {a.mask + 1} of {len(comparison.agreement)}")
+        print(f"\n{mask_label(a.mask + 1, len(comparison.agreement))}")
         width = max(len(n) for n in comparison.models) + 2
         print("  " + "".join(f"{n:<{width}}" for n in comparison.models))
         for rank in range(comparison.top_k):
             cells = []
             for result in comparison.results:
                 p = result.masks[a.mask].predictions[rank]
-                cells.append(f"{p.token.strip()[:width - 9]} {p.score:.3f}".ljust(width))
+                cells.append(f"{token_label(p.token)[:width - 9]} {p.score:.3f}".ljust(width))
             print("  " + "".join(cells))
         for c in a.cross_probabilities:
             value = (f"{c.probability:.4f}" if c.probability is not None
@@ -201,7 +202,8 @@ def _add_models_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_models(args: argparse.Namespace) -> int:
-    from explorer.catalog import catalog_document, list_models
+    from explorer.catalog import list_models
+    from explorer.documents import catalog_document
 
     entries = list_models()
     if args.json:
@@ -231,6 +233,7 @@ def _run_attention(args: argparse.Namespace) -> int:
 
     from explorer.attention import extract_attention
     from explorer.documents import attention_arrays, attention_document
+    from explorer.figures.labels import mask_label, token_label
     from explorer.rollout import attention_rollout
 
     model = load_from_args(args)
@@ -251,11 +254,10 @@ def _run_attention(args: argparse.Namespace) -> int:
     info = model.info
     print(f"{info.name} ({info.architecture}, {info.device}, {info.dtype}): "
           f"{maps.layers} layers x {maps.heads} heads, {len(maps.tokens)} tokens")
-    print("tokens: " + " ".join(f"{pos}:{token}" for pos, token in enumerate(maps.tokens)))
+    print("tokens: " + " ".join(f"{pos}:{token_label(token)}" for pos, token in enumerate(maps.tokens)))
     weights = maps.array()  # [layer, head, query_pos, key_pos]
     for number, pos in enumerate(maps.mask_positions, start=1):
-        label = f"mask {number} of {len(maps.mask_positions)}" if len(maps.mask_positions) > 1 else "mask"
-        print(f"\n{label} (token {pos}) attends most to (mean of the heads):")
+        print(f"\n{mask_label(number, len(maps.mask_positions))} (token {pos}) attends most to (mean of the heads):")
         for layer in range(maps.layers):
             print(f"  layer {layer:>2}: {_top_tokens(maps.tokens, weights[layer, :, pos].mean(axis=0))}")
         if rollout is not None:
@@ -265,6 +267,7 @@ def _run_attention(args: argparse.Namespace) -> int:
 
 
 def _top_tokens(tokens: Sequence[str], row: Any, count: int = 3) -> str:
+    # Quoted (repr) as in the attention figures' hovers: a token's own spaces and edges stay visible.
     order = sorted(range(len(row)), key=lambda k: -float(row[k]))[:count]
     return "  ".join(f"{tokens[k]!r} ({k}) {float(row[k]):.3f}" for k in order)
 
@@ -336,9 +339,12 @@ def _add_serve_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
+    from explorer.ui.options import read_serve_options
+
+    options = read_serve_options(args)  # a wrong flag fails before gradio's slow import
     from explorer.ui.app import serve
 
-    serve(args)
+    serve(options)
     return 0
 
 

@@ -37,9 +37,10 @@ class CrossProbability:
 class MaskAgreement:
     """Agreement of the models at one mask; matrices are indexed [model, model] in the comparison's order.
 
-    `topk_overlap` is the share of top-k words two models have in common (words compared without case and
-    leading space). `rank_correlation` is Spearman's rho between two models' probabilities over the words of
-    either top-k that both can write as one token (`shared_words` of them), None below 3 such words.
+    Words are compared as `word_key` writes them (without case and surrounding space). `topk_overlap` is the share
+    of top-k words two models have in common; `common_words` are the words in every model's top-k (case-folded, in
+    the first model's order). `rank_correlation` is Spearman's rho between two models' probabilities over the
+    words of either top-k that both can write as one token (`shared_words` of them), None below 3 such words.
     """
 
     mask: int
@@ -48,6 +49,7 @@ class MaskAgreement:
     cross_probabilities: tuple[CrossProbability, ...]
     rank_correlation: tuple[tuple[float | None, ...], ...]
     shared_words: tuple[tuple[int, ...], ...]
+    common_words: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,20 +108,33 @@ def compare_models(models: Sequence[LoadedModel], text: str, top_k: int = 5) -> 
     )
 
 
+def word_key(token: str) -> str | None:
+    """How a top-k token is compared across models: stripped and case-folded (" Paris" -> "paris").
+
+    None for a token that is no word to compare: blank, with spaces inside, or with unprintable characters.
+    """
+    word = token.strip()
+    if not word or not word.isprintable() or any(c.isspace() for c in word):
+        return None
+    return word.casefold()
+
+
 def _words(predictions: Sequence) -> list[str]:
-    """Top-k tokens as words without their leading space, one per case-folded form; blank tokens dropped."""
+    """Top-k tokens as words without their surrounding space, one per `word_key`; tokens without a key dropped."""
     words: dict[str, str] = {}
     for p in predictions:
-        word = p.token.strip()
-        if word and word.isprintable() and not any(c.isspace() for c in word):
-            words.setdefault(word.casefold(), word)
+        key = word_key(p.token)
+        if key is not None:
+            words.setdefault(key, p.token.strip())
     return list(words.values())
 
 
 def _agreement(mask: int, names: list[str], words: list[list[str]], scores: list[dict], top_k: int) -> MaskAgreement:
     n = len(names)
-    folded = [{w.casefold() for w in ws} for ws in words]
+    keys = [[w.casefold() for w in ws] for ws in words]  # word_key of each word
+    folded = [set(k) for k in keys]
     overlap = tuple(tuple(len(folded[i] & folded[j]) / top_k for j in range(n)) for i in range(n))
+    in_every_topk = tuple(k for k in keys[0] if all(k in f for f in folded))
     top1 = tuple(ws[0] if ws else "" for ws in words)
     cross = []
     for i in range(n):
@@ -150,6 +165,7 @@ def _agreement(mask: int, names: list[str], words: list[list[str]], scores: list
         cross_probabilities=tuple(cross),
         rank_correlation=tuple(tuple(row) for row in correlation),
         shared_words=tuple(tuple(row) for row in shared),
+        common_words=in_every_topk,
     )
 
 

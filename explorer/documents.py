@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -13,6 +13,9 @@ from explorer.compare import Comparison
 from explorer.fill_mask import FillMaskResult, TargetScore
 from explorer.models import ModelInfo
 from explorer.rollout import Rollout
+
+if TYPE_CHECKING:  # the catalog imports transformers' model tables: not needed to build the documents
+    from explorer.catalog import ModelEntry
 
 
 def fill_mask_document(result: FillMaskResult) -> dict[str, Any]:
@@ -46,13 +49,18 @@ def target_document(target: TargetScore) -> dict[str, Any]:
 
 def predict_document(info: ModelInfo, results: Sequence[FillMaskResult]) -> dict[str, Any]:
     """The `mlm-explorer predict --json` document for one model and one or more texts."""
-    return {"model": info.name, "device": info.device, "results": [fill_mask_document(r) for r in results]}
+    return _model_results(info.name, info.device, results)
+
+
+def _model_results(name: str, device: str, results: Sequence[FillMaskResult]) -> dict[str, Any]:
+    """{"model", "device", "results"}: a predict document, also one entry of a compare document."""
+    return {"model": name, "device": device, "results": [fill_mask_document(r) for r in results]}
 
 
 def compare_document(comparison: Comparison) -> dict[str, Any]:
     """The `mlm-explorer compare --json` document: one predict document per model, then their agreement."""
     results = [
-        {"model": name, "device": device, "results": [fill_mask_document(result)]}
+        _model_results(name, device, [result])
         for name, device, result in zip(comparison.models, comparison.devices, comparison.results, strict=True)
     ]
     masks = [
@@ -153,3 +161,21 @@ def attribution_document(result: TokenAttribution) -> dict[str, Any]:
 
 def _attributed_token_document(token: AttributedToken) -> dict[str, Any]:
     return {"token_id": token.token_id, "token": token.token, "probability": token.probability}
+
+
+def catalog_document(entries: Sequence[ModelEntry]) -> dict[str, Any]:
+    """The `mlm-explorer models --json` document: {"models": [{"name", "bundled", "path", "architecture",
+    "parameters", "description"}]}, bundled models first."""
+    return {
+        "models": [
+            {
+                "name": e.name,
+                "bundled": e.bundled,
+                "path": e.path,
+                "architecture": e.architecture,
+                "parameters": e.parameters,
+                "description": e.description,
+            }
+            for e in entries
+        ]
+    }

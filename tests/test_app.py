@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import runpy
 import socket
 import subprocess
 import sys
@@ -43,13 +44,26 @@ def test_app_py_honours_gradio_server_port():
         process.wait(timeout=30)
 
 
-def test_a_missing_allow_local_folder_is_a_usage_error(capsys, tmp_path):
+def run_app_py(monkeypatch, *argv: str) -> int:
+    """`python app.py ARGV...` in this process; returns its exit status."""
+    monkeypatch.setattr(sys, "argv", ["app.py", *argv])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_path(str(REPO / "app.py"), run_name="__main__")
+    return exit_info.value.code
+
+
+def test_a_missing_allow_local_folder_is_a_usage_error(capsys, monkeypatch, tmp_path):
     from explorer.cli import main as cli_main
-    from explorer.ui.app import main as app_main
 
     missing = str(tmp_path / "missing")
-    with pytest.raises(SystemExit) as exit_info:
-        app_main(["--allow-local", missing])
-    assert exit_info.value.code == 2 and "no such folder" in capsys.readouterr().err
+    assert run_app_py(monkeypatch, "--allow-local", missing) == 2
+    assert "no such folder" in capsys.readouterr().err
     assert cli_main(["serve", "--allow-local", missing]) == 2
     assert "no such folder" in capsys.readouterr().err
+
+
+def test_app_py_takes_the_serve_flags(capsys, monkeypatch):
+    assert run_app_py(monkeypatch, "--help") == 0
+    usage = capsys.readouterr().out
+    for flag in ("--host", "--port", "--share", "--model", "--allow-local", "--concurrency"):
+        assert flag in usage

@@ -1,4 +1,5 @@
-"""extract_attention, analyze_text and `mlm-explorer attention` against the model's own eager output_attentions."""
+"""extract_attention, analyze_text, run_text_pass with analysis_from_pass, and `mlm-explorer attention`, against the
+model's own eager output_attentions."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from explorer import (
     load_model,
     predict_masks,
 )
-from explorer.attention import HEAD_SUMMARIES, summarize_heads
+from explorer.attention import HEAD_SUMMARIES, analysis_from_pass, run_text_pass, summarize_heads
 from explorer.cli import main
 
 
@@ -114,6 +115,29 @@ def test_analyze_text_is_one_pass_equal_to_predict_masks_and_extract_attention(t
     with CountingForward(model.model) as counter:
         extract_attention(model, sentence)
     assert counter.calls == 1
+
+
+def test_one_text_pass_gives_an_analysis_for_any_top_k_and_targets(tiny_model_dir):
+    model = load_model(str(tiny_model_dir))
+    sentence = TWO_MASKS[0]
+    with CountingForward(model.model) as counter:
+        text_pass = run_text_pass(model, sentence)
+    assert counter.calls == 1
+    assert text_pass.mask_logits.shape == (2, model.info.vocab_size)
+    assert text_pass.mask_logits.dtype == torch.float32 and text_pass.mask_logits.device.type == "cpu"
+    assert text_pass.attention == extract_attention(model, sentence)
+    assert text_pass.nbytes == len(text_pass.attention.weights) + 2 * model.info.vocab_size * 4
+    requests = [(1, None, False), (4, [SINGLE_PIECE_WORD], False), (9, [SINGLE_PIECE_WORD, "the"], False),
+                (3, None, True)]
+    with CountingForward(model.model) as counter:
+        analyses = [analysis_from_pass(model, text_pass, top_k, targets, skip_special_tokens=skip)
+                    for top_k, targets, skip in requests]
+        with pytest.raises(InputError, match="top_k"):
+            analysis_from_pass(model, text_pass, 0)
+    assert counter.calls == 0
+    for (top_k, targets, skip), analysis in zip(requests, analyses, strict=True):
+        assert analysis.fill_mask == predict_masks(model, sentence, top_k, targets, skip_special_tokens=skip)
+        assert analysis.attention is text_pass.attention
 
 
 def test_analyze_text_checks_input_before_running(tiny_model_dirs):

@@ -1,16 +1,20 @@
-"""compare_models: each model's predictions as predict_masks gives them, agreement checked by hand."""
+"""compare_models: each model's predictions as predict_masks gives them, agreement checked by hand, cross
+probabilities against the transformers fill-mask pipeline."""
 
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
+from test_fill_mask import as_model_text, reference
 from tiny_models import SENTENCES
 
 from explorer import InputError, load_model, predict_masks
 from explorer.cli import main
 from explorer.compare import compare_models, spearman
 from explorer.documents import compare_document, fill_mask_document
+from explorer.fill_mask import encode_targets
 
 ARCHS = ("bert", "roberta", "xlm-roberta")
 
@@ -29,7 +33,7 @@ def test_each_model_predicts_as_on_its_own(models):
     assert len(comparison.agreement) == 2
 
 
-def test_agreement_matches_a_hand_computation(models):
+def test_agreement_matches_a_hand_computation(models, tiny_model_dirs):
     text = SENTENCES[1]
     top_k = 8
     comparison = compare_models(models, text, top_k=top_k)
@@ -40,18 +44,59 @@ def test_agreement_matches_a_hand_computation(models):
     for i in range(len(models)):
         for j in range(len(models)):
             assert agreement.topk_overlap[i][j] == pytest.approx(len(words[i] & words[j]) / top_k)
+    folders = {m.info.name: str(tiny_model_dirs[arch]) for m, arch in zip(models, ARCHS, strict=True)}
     for cross in agreement.cross_probabilities:
         model = models[comparison.models.index(cross.model)]
-        (expected,) = predict_masks(model, text, targets=[cross.word]).masks[0].targets
-        assert cross.first_piece_probability == pytest.approx(expected.first_piece_probability, abs=1e-6)
-        assert cross.probability == expected.probability
-        assert cross.first_piece_rank == expected.first_piece_rank
+        assert_cross_matches_pipeline(folders[cross.model], model, text, cross)
     assert 0 < len(agreement.cross_probabilities) <= len(models) * (len(models) - 1)
     for i in range(len(models)):
         if agreement.shared_words[i][i] >= 3:
             assert agreement.rank_correlation[i][i] == pytest.approx(1.0)
         for j in range(len(models)):
             assert agreement.rank_correlation[i][j] == agreement.rank_correlation[j][i]
+
+
+def assert_cross_matches_pipeline(folder: str, model, text: str, cross) -> None:
+    """A cross probability equals the fill-mask pipeline's `targets=` score of the word's first vocabulary piece
+    (given as the piece itself, so the pipeline looks it up in the vocabulary), its rank that piece's place in
+    the pipeline's whole distribution."""
+    (spec,) = encode_targets(model, [cross.word])
+    piece, piece_id = spec.pieces[0], spec.token_ids[0]
+    pipe = reference(folder)  # the same folder, loaded by transformers itself
+    masked = as_model_text(text, pipe.tokenizer.mask_token)
+    (expected,) = pipe(masked, targets=[piece], top_k=1)
+    assert expected["token"] == piece_id
+    assert cross.first_piece_probability == pytest.approx(expected["score"], abs=1e-6)
+    assert cross.probability == (cross.first_piece_probability if len(spec.token_ids) == 1 else None)
+    everything = pipe(masked, top_k=pipe.model.config.vocab_size)
+    assert cross.first_piece_rank == 1 + sum(r["score"] > expected["score"] for r in everything)
+
+
+def test_common_words_by_hand(models):
+    text = SENTENCES[3]
+    top_k = 8
+    comparison = compare_models(models, text, top_k=top_k)
+    for number, agreement in enumerate(comparison.agreement):
+        own = [predict_masks(m, text, top_k=top_k).masks[number].predictions for m in models]
+        # By hand: a word is a printable, space-free token without its surrounding spaces, compared case-folded.
+        keys = [[p.token.strip().casefold() for p in preds
+                 if p.token.strip() and p.token.strip().isprintable() and " " not in p.token.strip()]
+                for preds in own]
+        expected = [k for k in dict.fromkeys(keys[0]) if all(k in other for other in keys[1:])]
+        assert agreement.common_words == tuple(expected)
+
+
+def test_common_words_of_models_that_agree(tiny_model_dirs, tmp_path):
+    # Three copies of one checkpoint under different names: every word of the top-k is common to all.
+    folders = [tmp_path / name for name in ("one", "two", "three")]
+    for folder in folders:
+        shutil.copytree(tiny_model_dirs["bert"], folder)
+    comparison = compare_models([load_model(str(f)) for f in folders], SENTENCES[0], top_k=5)
+    (agreement,) = comparison.agreement
+    words = [p.token.strip().casefold() for p in comparison.results[0].masks[0].predictions]
+    assert agreement.common_words == tuple(dict.fromkeys(w for w in words if w))
+    assert len(agreement.common_words) == 5
+    assert agreement.topk_overlap[0][1] == len(agreement.common_words) / 5
 
 
 def test_spearman_by_hand():

@@ -5,10 +5,11 @@ from __future__ import annotations
 import gradio as gr
 import pytest
 
+from explorer.encoding import parse_words
 from explorer.errors import InputError
 from explorer.ui.app import THEME, build_demo
 from explorer.ui.errors import shows_errors
-from explorer.ui.page import mask_choices, parse_words
+from explorer.ui.page import mask_choices
 
 REQUIRED_IDS = {
     "model-picker", "text-input", "run-button", "predictions", "attention-view", "attention-button",

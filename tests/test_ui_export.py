@@ -8,25 +8,25 @@ from pathlib import Path
 import plotly.graph_objects as go
 
 from explorer.ui import export
-from explorer.ui.export import json_file, plot_with_png_button
+from explorer.ui.export import plot_with_png_button, write_json_file
 
 
-def test_json_file_holds_the_document_under_a_readable_name():
+def test_write_json_file_holds_the_document_under_a_readable_name():
     document = {"model": "mini-bert", "text": "é <b>", "results": [1.5, None]}
-    path = Path(json_file(document, "predict"))
+    path = Path(write_json_file(document, "predict"))
     assert path.name == "predict.json"
     assert json.loads(path.read_text(encoding="utf-8")) == document
 
 
 def test_old_exports_are_removed_beyond_the_bound(monkeypatch):
     monkeypatch.setattr(export, "MAX_EXPORTS", 3)
-    paths = [Path(json_file({"n": n}, "x")) for n in range(6)]
+    paths = [Path(write_json_file({"n": n}, "x")) for n in range(6)]
     assert sum(p.exists() for p in paths) <= 3 and paths[-1].exists()
 
 
 def test_file_names_cannot_leave_the_export_folder():
-    path = Path(json_file({}, "../../etc/passwd"))
-    assert path.parent.parent == Path(json_file({}, "x")).parent.parent
+    path = Path(write_json_file({}, "../../etc/passwd"))
+    assert path.parent.parent == Path(write_json_file({}, "x")).parent.parent
     assert path.name == "etc-passwd.json"
 
 

@@ -12,10 +12,11 @@ from explorer.ui import state as ui_state
 from explorer.ui.model_picker import (
     WELL_KNOWN_HUB_MODELS,
     check_model_name,
-    checked_model_names,
+    check_model_names,
     default_compare_models,
     model_choices,
     render_model_info,
+    render_model_problem,
 )
 from explorer.ui.state import AppState
 
@@ -51,9 +52,12 @@ def test_a_bundled_alias_passes_when_installed(bundled_assets):
 
 
 def test_a_bundled_alias_that_is_not_installed_says_so(tmp_path, monkeypatch):
+    from explorer.ui.state import AppState
+
     monkeypatch.setenv("MLM_EXPLORER_ASSETS", str(tmp_path))
-    with pytest.raises(ModelLoadError, match="not installed"):
-        check_model_name("mini-bert")
+    assert check_model_name("mini-bert") == "mini-bert"  # an alias never passes as a hub id or a folder
+    with pytest.raises(ModelLoadError, match="bundled model 'mini-bert' is not installed"):
+        AppState.create().model("mini-bert")
 
 
 def test_local_folders_are_refused_unless_the_operator_allowed_them(tmp_path):
@@ -113,10 +117,10 @@ def test_choices_list_bundled_models_first_then_well_known_hub_models(bundled_as
 
 
 def test_compare_needs_two_to_four_different_models():
-    assert checked_model_names([" a ", "b", "a", ""]) == ["a", "b"]
+    assert check_model_names([" a ", "b", "a", ""]) == ["a", "b"]
     for wrong in (["a"], ["a", "a"], [], None, ["a", "b", "c", "d", "e"]):
         with pytest.raises(InputError, match="2 to 4"):
-            checked_model_names(wrong)
+            check_model_names(wrong)
 
 
 def test_model_info_shows_the_facts_and_escapes_the_name(bundled_assets):
@@ -132,6 +136,12 @@ def test_model_info_shows_the_facts_and_escapes_the_name(bundled_assets):
                                         source="<script>alert(1)</script>"))
     assert "<img" not in hostile and "<script" not in hostile
     assert "&lt;img src=x onerror=alert(1)&gt;" in hostile
+
+
+def test_a_model_that_cannot_load_is_said_in_the_model_line():
+    shown = render_model_problem("No folder '<script>alert(1)</script>' on the server; check the path.")
+    assert shown.startswith("<div class='model-info'>") and "check the path" in shown
+    assert "<script" not in shown and "&lt;script&gt;" in shown
 
 
 def test_allow_local_folders_are_resolved_once(tmp_path):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from explorer.ui.share import MAX_TEXT, SharedQuery, read_query, render_share_link, share_query
+from explorer.ui.share import MAX_TEXT, SharedQuery, build_share_query, read_query, render_share_link
 
 
 def test_a_link_reopens_the_same_state():
-    query = share_query("google/electra-small-generator", "a & b = [MASK]?", 7, " capital, city ", "attention",
+    query = build_share_query("google/electra-small-generator", "a & b = [MASK]?", 7, " capital, city ", "attention",
                         ("mini-bert", "mini-roberta"))
     parsed = read_query(dict(parse_qsl(query.removeprefix("?"))))
     assert parsed == SharedQuery(model="google/electra-small-generator", text="a & b = [MASK]?", top_k=7,
@@ -26,6 +26,6 @@ def test_nonsense_in_a_link_is_ignored():
 
 
 def test_the_link_is_escaped_html():
-    link = render_share_link(share_query("m", "<img src=x onerror=alert(1)> '\" [MASK]", 5))
+    link = render_share_link(build_share_query("m", "<img src=x onerror=alert(1)> '\" [MASK]", 5))
     assert "<img" not in link and "'\"" not in link
     assert link.count("<a ") == 1 and "href='?model=m&amp;text=" in link

@@ -1,4 +1,4 @@
-"""The app's shared state (explorer/ui/state.py): bounded result caches, one forward pass shared by two tabs."""
+"""The app's shared state (explorer/ui/state.py): bounded result caches, one forward pass per model and text."""
 
 from __future__ import annotations
 
@@ -11,21 +11,43 @@ from explorer.fill_mask import predict_masks
 from explorer.ui.state import AppState
 
 
+def count_passes(monkeypatch) -> list[int]:
+    """A list that grows by one at every forward pass the attention module runs."""
+    passes: list[int] = []
+    real = attention_module.run_forward
+    monkeypatch.setattr(attention_module, "run_forward", lambda *a, **k: passes.append(1) or real(*a, **k))
+    return passes
+
+
 def test_predict_and_attention_tabs_share_one_forward_pass(bundled_assets, monkeypatch):
     state = AppState.create()
     model = state.model("mini-bert")
-    passes = []
-    real = attention_module.run_forward
-    monkeypatch.setattr(attention_module, "run_forward", lambda *a, **k: passes.append(1) or real(*a, **k))
+    passes = count_passes(monkeypatch)
     text = "the cat sat on the [MASK]."
     first = state.analysis(model, text, 5)
     second = state.analysis(model, text, 5)
-    assert second is first and len(passes) == 1
-    state.analysis(model, text, 3)  # another top-k is another result
-    assert len(passes) == 2
+    assert second == first and len(passes) == 1
+    assert state.text_pass(model, text).attention is first.attention and len(passes) == 1
     # The cached analysis holds exactly what the two separate core calls give.
     assert first.fill_mask == predict_masks(model, text, top_k=5)
     assert first.attention == extract_attention(model, text)
+
+
+def test_changing_top_k_or_targets_does_not_run_the_model_again(bundled_assets, monkeypatch):
+    state = AppState.create()
+    model = state.model("mini-bert")
+    passes = count_passes(monkeypatch)
+    text = "the [MASK] sat on the [MASK]."
+    results = {(top_k, targets): state.analysis(model, text, top_k, targets).fill_mask
+               for top_k in (1, 5, 12) for targets in ((), ("cat",), ("cat", "dog"))}
+    assert len(passes) == 1
+    for (top_k, targets), result in results.items():
+        assert result == predict_masks(model, text, top_k=top_k, targets=list(targets) or None)
+    with pytest.raises(InputError, match="top_k"):
+        state.analysis(model, text, 0)
+    assert len(passes) == 1
+    state.analysis(model, "another [MASK].", 5)
+    assert len(passes) == 2  # a new text is a new pass
 
 
 def test_cache_keys_tell_models_apart(bundled_assets):

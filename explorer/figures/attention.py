@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from explorer.attention import HEAD_SUMMARIES, AttentionMaps, summarize_heads
+from explorer.figures.labels import escape_label, token_label
 from explorer.rollout import Rollout
 
 COLORSCALE = "Blues"
@@ -22,17 +23,12 @@ _MASK_OUTLINE = "#d62728"
 _MAX_HOVER_TOKENS = 160
 
 
-def escape_text(text: str) -> str:
-    """`text` safe for plotly labels: the characters plotly reads as markup become entities it shows literally."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def token_labels(tokens: Sequence[str], mask_positions: Sequence[int] = ()) -> list[str]:
     """Escaped axis labels, one per position; masks in bold."""
     masks = set(mask_positions)
     labels = []
     for pos, token in enumerate(tokens):
-        label = escape_text(token) if token.strip() else repr(token)
+        label = escape_label(token_label(token))
         labels.append(f"<b>{label}</b>" if pos in masks else label)
     return labels
 
@@ -62,7 +58,7 @@ def plot_head(maps: AttentionMaps, layer: int, head: int) -> go.Figure:
         )  # fmt: skip
     side = min(1000, max(420, 22 * n + 160))
     figure.update_layout(
-        title={"text": f"Layer {layer}, head {head} — {escape_text(maps.model_name)}"},
+        title={"text": f"Layer {layer}, head {head} — {escape_label(maps.model_name)}"},
         xaxis=_token_axis(labels, "key (attended to)"),
         yaxis={**_token_axis(labels, "query (attending)", vertical=True), "autorange": "reversed"},
         height=side, margin={"l": 100, "r": 20, "t": 60, "b": 100},
@@ -89,8 +85,10 @@ def plot_heads_overview(maps: AttentionMaps, summary: str = "entropy") -> go.Fig
             for number, pos in enumerate(maps.mask_positions, start=1):
                 mask_row = weights[layer, head, pos]  # [key_pos]
                 best = int(mask_row.argmax())
+                # Short names ("mask 2", no "of 3"): one hover line per mask, so the count is in sight.
                 name = f"mask {number}" if len(maps.mask_positions) > 1 else "mask"
-                lines.append(f"{name} looks most at {escape_text(repr(maps.tokens[best]))} ({best}): "
+                # Quoted (repr) in a sentence, so the token's own spaces and edges stay visible.
+                lines.append(f"{name} looks most at {escape_label(repr(maps.tokens[best]))} ({best}): "
                              f"{mask_row[best]:.3f}")
             row.append("<br>".join(lines))
         hover.append(row)
@@ -183,7 +181,7 @@ def plot_rollout(rollout: Rollout) -> go.Figure:
         )  # fmt: skip
     side = min(1000, max(420, 22 * n + 160))
     figure.update_layout(
-        title={"text": f"Attention rollout through {rollout.layers} layers — {escape_text(rollout.model_name)}"},
+        title={"text": f"Attention rollout through {rollout.layers} layers — {escape_label(rollout.model_name)}"},
         xaxis=_token_axis(labels, "input token"),
         yaxis={**_token_axis(labels, "position (after the last layer)", vertical=True), "autorange": "reversed"},
         height=side, margin={"l": 100, "r": 20, "t": 60, "b": 100},
@@ -231,7 +229,8 @@ def _pair_hover(tokens: Sequence[str]) -> dict:
     """Hover of a [query_pos, key_pos] heatmap: the two tokens by name when the text is short enough."""
     if len(tokens) > _MAX_HOVER_TOKENS:
         return {"hovertemplate": "query %{y} → key %{x}<br>weight %{z:.4f}<extra></extra>"}
-    names = [f"{escape_text(repr(t))} ({i})" for i, t in enumerate(tokens)]
+    # Quoted (repr) as in the overview's hover: "'the' (3) → 'cat' (4)" keeps each token's edges visible.
+    names = [f"{escape_label(repr(t))} ({i})" for i, t in enumerate(tokens)]
     text = [[f"{q} → {k}" for k in names] for q in names]
     return {"text": text, "hovertemplate": "%{text}<br>weight %{z:.4f}<extra></extra>"}
 

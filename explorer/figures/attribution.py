@@ -13,7 +13,7 @@ import html
 import plotly.graph_objects as go
 
 from explorer.attribution import METHOD_NAMES, TokenAttribution, convergence_warning
-from explorer.figures.predictions import token_label
+from explorer.figures.labels import escape_label, token_label
 
 POSITIVE = (33, 102, 172)  # RdBu #2166ac
 NEGATIVE = (178, 24, 43)  # RdBu #b2182b
@@ -51,11 +51,11 @@ def render_attribution_tokens(result: TokenAttribution) -> str:
         chips.append(
             f"<span class='attribution-token' title='{html.escape(title, quote=True)}' "
             f"style='display:inline-block;margin:2px;padding:2px 5px;border-radius:4px;background:{color};"
-            f"color:{ink};{outline}font-family:monospace'>{html.escape(token_label(text))}</span>"
+            f"color:{ink};{outline}font-family:monospace'>{escape_label(token_label(text))}</span>"
         )
-    target = html.escape(result.score_label)
+    target = escape_label(result.score_label)
     caption = (
-        f"<p class='attribution-caption'>{html.escape(METHOD_NAMES[result.method])} of <b>{target}</b> at the "
+        f"<p class='attribution-caption'>{escape_label(METHOD_NAMES[result.method])} of <b>{target}</b> at the "
         f"mask (token {result.mask_position}, outlined): <span style='color:{_hex(POSITIVE)}'>blue</span> raised "
         f"it, <span style='color:{_hex(NEGATIVE)}'>red</span> lowered it.</p>"
     )
@@ -77,7 +77,7 @@ def plot_attribution(result: TokenAttribution) -> go.Figure:
         A plotly figure, tokens in text order along x.
     """
     positions = list(range(len(result.tokens)))
-    labels = [html.escape(token_label(t)) for t in result.token_texts]
+    labels = [escape_label(token_label(t)) for t in result.token_texts]
     colors = [
         SPECIAL_COLOR if special else _hex(POSITIVE if score >= 0 else NEGATIVE)
         for score, special in zip(result.scores, result.special, strict=True)
@@ -89,13 +89,13 @@ def plot_attribution(result: TokenAttribution) -> go.Figure:
             marker_color=colors,
             marker_line_color=[MASK_OUTLINE if p == result.mask_position else "rgba(0,0,0,0)" for p in positions],
             marker_line_width=2,
-            customdata=[[html.escape(piece)] for piece in result.tokens],
+            customdata=[[escape_label(piece)] for piece in result.tokens],
             hovertext=labels,
             hovertemplate="token %{x}: %{hovertext} (%{customdata[0]})<br>score %{y:+.4g}<extra></extra>",
             showlegend=False,
         )
     )
-    title = (f"{html.escape(METHOD_NAMES[result.method])} of {html.escape(result.score_label)} "
+    title = (f"{escape_label(METHOD_NAMES[result.method])} of {escape_label(result.score_label)} "
              f"at token {result.mask_position}")
     figure.update_xaxes(tickmode="array", tickvals=positions, ticktext=labels, tickangle=-45 if len(labels) > 12 else 0)
     figure.update_yaxes(title_text=f"attribution ({result.attributed.replace('_', ' ')})", zeroline=True)
@@ -114,7 +114,7 @@ def render_completeness(result: TokenAttribution) -> str:
     Returns:
         An HTML fragment.
     """
-    label = html.escape(result.score_label)
+    label = escape_label(result.score_label)
     rows = [
         (f"f(x): {label} at the input", _number(result.score_input)),
         (f"f(x′): {label} at the baseline", _number(result.score_baseline)),
@@ -128,18 +128,18 @@ def render_completeness(result: TokenAttribution) -> str:
                     for name, value in rows)
     parts = [f"<table class='attribution-completeness'>{table}</table>",
              f"<p class='attribution-baseline' style='font-size:0.85em'>Baseline x′: "
-             f"{html.escape(result.baseline)}.</p>"]
+             f"{escape_label(result.baseline)}.</p>"]
     if result.method == "ig":
         parts.append(f"<p style='font-size:0.85em'>{result.steps} integration steps; integrated gradients promise "
                      f"sum of scores = f(x) − f(x′), the delta is how far they miss it.</p>")
     else:
-        parts.append(f"<p style='font-size:0.85em'>{html.escape(METHOD_NAMES[result.method]).capitalize()} does not "
+        parts.append(f"<p style='font-size:0.85em'>{escape_label(METHOD_NAMES[result.method]).capitalize()} does not "
                      f"promise that the scores add up to f(x) − f(x′), so there is no convergence delta.</p>")
     warning = convergence_warning(result)
     if warning is not None:
         parts.append(
             f"<div class='attribution-warning' role='alert' style='border-left:4px solid #e8590c;"
-            f"background:#fff4e6;padding:6px 10px;margin-top:6px'>⚠ {html.escape(warning)}</div>"
+            f"background:#fff4e6;padding:6px 10px;margin-top:6px'>⚠ {escape_label(warning)}</div>"
         )
     return f"<div class='mlm-attribution-check'>{''.join(parts)}</div>"
 
@@ -149,7 +149,7 @@ def _scale(result: TokenAttribution) -> float:
 
 
 def _number(value: float) -> str:
-    return html.escape(f"{value:+.6g}")
+    return escape_label(f"{value:+.6g}")
 
 
 def _hex(rgb: tuple[int, ...]) -> str:

@@ -27,6 +27,7 @@ import numpy as np
 
 from explorer.attention import AttentionMaps
 from explorer.errors import InputError
+from explorer.figures.labels import escape_label
 
 # (name, file under explorer/static/): inlined in this order, before bertviz's script.
 VENDOR_SCRIPTS: tuple[tuple[str, str], ...] = (
@@ -237,6 +238,9 @@ def script_json(value: object) -> str:
 
 def display_tokens(tokens: Sequence[str]) -> list[str]:
     """Tokens as bertviz shows them: BPE/SentencePiece word-start marks (Ġ, ▁) become spaces."""
+    # Not `token_label` + `escape_label` (explorer/figures/labels.py) on purpose: bertviz lays out one text per
+    # position and writes it with d3's .text(), so the tokens travel raw in JSON (script_json keeps them inert);
+    # HTML entities would be drawn literally, and bertviz's own word-start spacing is kept.
     return [t.replace("Ġ", " ").replace("▁", " ").replace("</w>", "") for t in tokens]
 
 
@@ -259,7 +263,7 @@ def _document(maps: AttentionMaps, view_script: str, params: dict, controls: str
     scripts = [*_vendor_scripts(), _REQUIRE_SHIM, decode, _FIT_FRAME, _bertviz_script(view_script)]
     background, color = ("white", "black") if mode == "light" else ("black", "#ccc")
     return _DOCUMENT.format(
-        title=html.escape(f"{maps.model_name}: {kind} of {maps.text}", quote=False),
+        title=escape_label(f"{maps.model_name}: {kind} of {maps.text}"),
         background=background, color=color, root=_ROOT_ID, controls=controls,
         scripts="\n".join(f"<script>\n{s}\n</script>" for s in scripts),
     )  # fmt: skip

@@ -11,49 +11,39 @@ import html
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from explorer.compare import Comparison, CrossProbability, MaskAgreement
-from explorer.figures.predictions import BAR_COLOR, TOP1_COLOR, percent_format, token_label
+from explorer.compare import Comparison, CrossProbability, MaskAgreement, word_key
+from explorer.figures.labels import escape_label, mask_label, token_label
+from explorer.figures.predictions import BAR_COLOR, TOP1_COLOR, percent_format
 
 SHARED_COLOR = "#2f9e44"
-
-
-def _word_key(token: str) -> str:
-    return token.strip().casefold()
 
 
 def render_compare_columns(comparison: Comparison) -> str:
     """One column per model with its top-k at every mask; words in every model's top-k are marked as shared."""
     masks = len(comparison.agreement)
     columns = []
-    for index, (name, device, result) in enumerate(
-        zip(comparison.models, comparison.devices, comparison.results, strict=True)
-    ):
+    for name, device, result in zip(comparison.models, comparison.devices, comparison.results, strict=True):
         blocks = []
         for number, mask in enumerate(result.masks):
-            others = [
-                {_word_key(p.token) for p in other.masks[number].predictions}
-                for j, other in enumerate(comparison.results) if j != index
-            ]
-            shared = set.intersection(*others) if others else set()
+            shared = comparison.agreement[number].common_words
             top = max((p.score for p in mask.predictions), default=1.0) or 1.0
             items = []
             for rank, p in enumerate(mask.predictions):
-                key = _word_key(p.token)
-                classes = "shared" if key and key in shared else ""
+                classes = "shared" if word_key(p.token) in shared else ""
                 width = 100 * p.score / top
                 color = TOP1_COLOR if rank == 0 else BAR_COLOR
                 items.append(
-                    f"<li class='{classes}' title='{html.escape(p.piece)} (id {p.token_id})'>"
-                    f"<span class='word'>{html.escape(token_label(p.token))}</span>"
+                    f"<li class='{classes}' title='{html.escape(p.piece, quote=True)} (id {p.token_id})'>"
+                    f"<span class='word'>{escape_label(token_label(p.token))}</span>"
                     f"<span class='bar-track'><span class='bar' style='width:{width:.1f}%;background:{color}'>"
                     f"</span></span><span class='prob'>{p.score:.1%}</span></li>"
                 )
-            title = f"mask {number + 1} of {masks}" if masks > 1 else "mask"
+            title = mask_label(number + 1, masks)
             blocks.append(f"<div class='compare-mask'><div class='compare-mask-title'>{title}</div>"
                           f"<ol class='compare-topk'>{''.join(items)}</ol></div>")
         columns.append(
             f"<div class='compare-column' data-model='{html.escape(name, quote=True)}'>"
-            f"<h4>{html.escape(name)}</h4><div class='muted'>{html.escape(device)} · "
+            f"<h4>{escape_label(name)}</h4><div class='muted'>{escape_label(device)} · "
             f"{len(result.tokens)} tokens</div>{''.join(blocks)}</div>"
         )
     legend = ("<div class='muted'>Green words are in every model's top-k. Each mask is predicted on its own, the "
@@ -68,10 +58,10 @@ def render_tokenisations(comparison: Comparison) -> str:
         masks = {m.position for m in result.masks}
         chips = "".join(
             f"<span class='chip{' mask' if pos in masks else ''}' title='position {pos}'>"
-            f"{html.escape(token if token.strip() else repr(token))}</span>"
+            f"{escape_label(token_label(token))}</span>"
             for pos, token in enumerate(result.tokens)
         )
-        rows.append(f"<div class='tokenisation'><div class='tokenisation-model'>{html.escape(name)} "
+        rows.append(f"<div class='tokenisation'><div class='tokenisation-model'>{escape_label(name)} "
                     f"<span class='muted'>({len(result.tokens)} tokens)</span></div><div>{chips}</div></div>")
     return "<div class='tokenisations'>" + "".join(rows) + "</div>"
 
@@ -82,9 +72,9 @@ def render_agreement(comparison: Comparison) -> str:
     sections = []
     count = len(comparison.agreement)
     for agreement in comparison.agreement:
-        title = f"Mask {agreement.mask + 1} of {count}" if count > 1 else "The mask"
+        title = mask_label(agreement.mask + 1, count).capitalize() if count > 1 else "The mask"
         top1 = " · ".join(
-            f"{html.escape(name)}: <b>{html.escape(word) if word else '∅'}</b>"
+            f"{escape_label(name)}: <b>{escape_label(word) if word else '∅'}</b>"
             for name, word in zip(comparison.models, agreement.top1, strict=True)
         )
         sections.append(
@@ -97,9 +87,9 @@ def render_agreement(comparison: Comparison) -> str:
 
 
 def _matrix_table(caption: str, names: tuple[str, ...], cells: list[list[str]]) -> str:
-    header = "".join(f"<th>{html.escape(n)}</th>" for n in names)
+    header = "".join(f"<th>{escape_label(n)}</th>" for n in names)
     body = "".join(
-        f"<tr><th>{html.escape(name)}</th>{''.join(row)}</tr>" for name, row in zip(names, cells, strict=True)
+        f"<tr><th>{escape_label(name)}</th>{''.join(row)}</tr>" for name, row in zip(names, cells, strict=True)
     )
     return f"<table class='matrix'><caption>{caption}</caption><tr><th></th>{header}</tr>{body}</table>"
 
@@ -131,8 +121,8 @@ def _cross_table(cross: tuple[CrossProbability, ...]) -> str:
         else:
             value = f"<span class='muted'>n/a: several pieces; first piece {c.first_piece_probability:.4f}</span>"
             rank = f"{c.first_piece_rank} (first piece)"
-        rows.append(f"<tr><td>{html.escape(c.model)}</td><td>{html.escape(c.word)}</td>"
-                    f"<td>{html.escape(c.word_of)}</td><td>{value}</td><td>{rank}</td></tr>")
+        rows.append(f"<tr><td>{escape_label(c.model)}</td><td>{escape_label(c.word)}</td>"
+                    f"<td>{escape_label(c.word_of)}</td><td>{value}</td><td>{rank}</td></tr>")
     return ("<table class='cross'><caption>Each model's probability for the other models' top-1 word</caption>"
             "<tr><th>model</th><th>word</th><th>top-1 of</th><th>probability</th><th>rank</th></tr>"
             + "".join(rows) + "</table>")
@@ -149,24 +139,21 @@ def plot_compare(comparison: Comparison) -> go.Figure:
     masks = len(comparison.agreement)
     models = len(comparison.models)
     titles = [
-        html.escape(name) + (f" — mask {m + 1}" if masks > 1 else "")
+        escape_label(name) + (f" — mask {m + 1}" if masks > 1 else "")
         for m in range(masks) for name in comparison.models
     ]
     figure = make_subplots(rows=masks, cols=models, subplot_titles=titles, horizontal_spacing=0.12,
                            vertical_spacing=0.12 / max(masks, 1))
-    shared = [
-        set.intersection(*({_word_key(p.token) for p in r.masks[m].predictions} for r in comparison.results))
-        for m in range(masks)
-    ]
     for m in range(masks):
+        shared = comparison.agreement[m].common_words
         for col, result in enumerate(comparison.results, start=1):
             predictions = result.masks[m].predictions
             positions = list(range(len(predictions)))
-            labels = [html.escape(token_label(p.token)) for p in predictions]
+            labels = [escape_label(token_label(p.token)) for p in predictions]
             figure.add_trace(
                 go.Bar(
                     x=[p.score for p in predictions], y=positions, orientation="h", showlegend=False,
-                    marker_color=[SHARED_COLOR if _word_key(p.token) in shared[m] else BAR_COLOR
+                    marker_color=[SHARED_COLOR if word_key(p.token) in shared else BAR_COLOR
                                   for p in predictions],
                     hovertext=labels, hovertemplate="%{hovertext}: %{x:.4f}<extra></extra>",
                 ),

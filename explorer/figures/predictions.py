@@ -11,20 +11,12 @@ import html
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from explorer.figures.labels import escape_label, mask_label, token_label
 from explorer.fill_mask import FillMaskResult, TargetScore
 
 BAR_COLOR = "#4f6bed"
 TOP1_COLOR = "#e8590c"
 ROW_HEIGHT = 24
-
-
-def token_label(token: str) -> str:
-    """A token as shown on a chart or in a table: a leading space kept visible as "␣", empty as "∅"."""
-    if token == "":
-        return "∅"
-    if token.strip() == "":
-        return "␣" * len(token)
-    return token.strip()
 
 
 def percent_format(top: float) -> str:
@@ -50,7 +42,7 @@ def plot_topk(result: FillMaskResult) -> go.Figure:
     longest = 1
     for row, mask in enumerate(result.masks, start=1):
         predictions = mask.predictions
-        labels = [html.escape(token_label(p.token)) for p in predictions]
+        labels = [escape_label(token_label(p.token)) for p in predictions]
         longest = max([longest, *(len(token_label(p.token)) for p in predictions)])
         # Numeric y positions keep two fillers that decode to the same text as two bars.
         positions = list(range(len(predictions)))
@@ -63,7 +55,7 @@ def plot_topk(result: FillMaskResult) -> go.Figure:
                 text=[f"{p.score:.1%}" if p.score >= 0.001 else f"{p.score:.1e}" for p in predictions],
                 textposition="outside",
                 cliponaxis=False,
-                customdata=[[html.escape(p.piece), p.token_id] for p in predictions],
+                customdata=[[escape_label(p.piece), p.token_id] for p in predictions],
                 hovertext=labels,
                 hovertemplate="%{hovertext}: %{x:.4f}<br>piece %{customdata[0]}, id %{customdata[1]}<extra></extra>",
                 showlegend=False,
@@ -89,7 +81,7 @@ def plot_topk(result: FillMaskResult) -> go.Figure:
 def _mask_title(number: int, count: int, position: int) -> str:
     if count == 1:
         return f"Top fillers for the mask (token {position})"
-    return f"Mask {number} of {count} (token {position}), predicted with the other masks kept masked"
+    return f"{mask_label(number, count).capitalize()} (token {position}), predicted with the other masks kept masked"
 
 
 def render_filled_sentence(result: FillMaskResult) -> str:
@@ -98,16 +90,16 @@ def render_filled_sentence(result: FillMaskResult) -> str:
     parts = result.model_text.split(mask_token) if mask_token else []
     if len(parts) != len(result.masks) + 1:
         # The mask token is not written literally in the text (rare tokenizers): show the decoded sentence.
-        body = html.escape(result.filled_text)
+        body = escape_label(result.filled_text)
     else:
-        pieces = [html.escape(parts[0])]
+        pieces = [escape_label(parts[0])]
         for mask, after in zip(result.masks, parts[1:], strict=True):
             best = mask.predictions[0]
             pieces.append(
-                f"<mark class='fill' title='{html.escape(best.token)}: {best.score:.1%}'>"
-                f"{html.escape(token_label(best.token))}</mark>"
+                f"<mark class='fill' title='{html.escape(best.token, quote=True)}: {best.score:.1%}'>"
+                f"{escape_label(token_label(best.token))}</mark>"
             )
-            pieces.append(html.escape(after))
+            pieces.append(escape_label(after))
         body = "".join(pieces)
     note = (
         "<div class='muted'>Each mask is predicted on its own with the others kept masked: the top-1 words are "
@@ -120,14 +112,15 @@ def render_filled_sentence(result: FillMaskResult) -> str:
 def render_topk_table(result: FillMaskResult) -> str:
     """The top-k per mask as HTML tables (rank, filler, vocabulary piece, id, probability); escaped."""
     tables = []
+    count = len(result.masks)
     for number, mask in enumerate(result.masks, start=1):
         rows = "".join(
-            f"<tr><td>{rank}</td><td>{html.escape(token_label(p.token))}</td><td><code>{html.escape(p.piece)}"
+            f"<tr><td>{rank}</td><td>{escape_label(token_label(p.token))}</td><td><code>{escape_label(p.piece)}"
             f"</code></td><td>{p.token_id}</td><td>{p.score:.4f}</td></tr>"
             for rank, p in enumerate(mask.predictions, start=1)
         )
         tables.append(
-            f"<table class='topk'><caption>mask {number} (token {mask.position})</caption>"
+            f"<table class='topk'><caption>{mask_label(number, count)} (token {mask.position})</caption>"
             f"<tr><th>#</th><th>filler</th><th>piece</th><th>id</th><th>probability</th></tr>{rows}</table>"
         )
     return "<div class='topk-tables'>" + "".join(tables) + "</div>"
@@ -140,7 +133,7 @@ def render_targets_table(result: FillMaskResult) -> str:
     rows = []
     for number, mask in enumerate(result.masks, start=1):
         for target in mask.targets:
-            rows.append(f"<tr><td>{number}</td><td>{html.escape(target.word)}</td>{_target_cells(target)}</tr>")
+            rows.append(f"<tr><td>{number}</td><td>{escape_label(target.word)}</td>{_target_cells(target)}</tr>")
     return (
         "<table class='targets'><caption>How likely is THIS word here?</caption>"
         "<tr><th>mask</th><th>word</th><th>probability</th><th>rank</th><th>pieces</th></tr>"
@@ -149,7 +142,7 @@ def render_targets_table(result: FillMaskResult) -> str:
 
 
 def _target_cells(target: TargetScore) -> str:
-    pieces = " ".join(f"<code>{html.escape(p)}</code>" for p in target.pieces)
+    pieces = " ".join(f"<code>{escape_label(p)}</code>" for p in target.pieces)
     if target.single_token:
         return f"<td>{target.first_piece_probability:.4f}</td><td>{target.first_piece_rank}</td><td>{pieces}</td>"
     return (

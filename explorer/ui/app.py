@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-import html
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,9 +15,9 @@ from explorer.ui.attention_tab import build_attention_tab
 from explorer.ui.attribution_tab import build_attribution_tab
 from explorer.ui.compare_tab import build_compare_tab
 from explorer.ui.errors import shows_errors
-from explorer.ui.model_picker import build_model_picker, render_model_info
-from explorer.ui.options import ServeOptions, add_serve_arguments, serve_options
-from explorer.ui.page import Page
+from explorer.ui.model_picker import build_model_picker, render_model_info, render_model_problem
+from explorer.ui.options import ServeOptions
+from explorer.ui.page import DEFAULT_TOP_K, MAX_TOP_K, Page
 from explorer.ui.predict_tab import build_predict_tab
 from explorer.ui.share import SharedQuery, read_query
 from explorer.ui.state import AppState
@@ -31,7 +29,6 @@ EXAMPLES = (
     "The doctor said that [MASK] would be back soon.",
     "The [MASK] was cold and the [MASK] was hot.",
 )
-TABS = ("predict", "attention", "attribution", "compare")
 
 # System fonts only: the page loads no font (nor anything else) from another host.
 THEME = gr.themes.Default(
@@ -91,8 +88,8 @@ def build_demo(model_name: str | None = None, allow_local: Sequence[str | Path] 
         gr.Markdown(INTRO)
         with gr.Row(equal_height=True):
             model = build_model_picker(model_name or default_model())
-            top_k = gr.Slider(1, 50, value=5, step=1, label="Top-k", info="fillers per mask", scale=1,
-                              elem_id="top-k")
+            top_k = gr.Slider(1, MAX_TOP_K, value=DEFAULT_TOP_K, step=1, label="Top-k", info="fillers per mask",
+                              scale=1, elem_id="top-k")
         model_info = gr.HTML(elem_id="model-info")
         with gr.Row(equal_height=True):
             text = gr.Textbox(
@@ -107,7 +104,7 @@ def build_demo(model_name: str | None = None, allow_local: Sequence[str | Path] 
             with gr.Tab("Predict", id="predict", elem_id="tab-predict"):
                 predict, targets = build_predict_tab(page)
             with gr.Tab("Attention", id="attention", elem_id="tab-attention"):
-                attention = build_attention_tab(page, targets)
+                attention = build_attention_tab(page)
             with gr.Tab("Attribution", id="attribution", elem_id="tab-attribution"):
                 attribution = build_attribution_tab(page)
             with gr.Tab("Compare", id="compare", elem_id="tab-compare"):
@@ -129,7 +126,7 @@ def build_demo(model_name: str | None = None, allow_local: Sequence[str | Path] 
             try:
                 return render_model_info(state.model(name).info)
             except ExplorerError as error:
-                return f"<div class='model-info'>⚠ {html.escape(str(error))}</div>"
+                return render_model_problem(str(error))
 
         model.change(show_model, inputs=model, outputs=model_info, api_visibility="private", trigger_mode="always_last")
 
@@ -195,22 +192,6 @@ def launch(demo: gr.Blocks, options: ServeOptions, *, prevent_thread_lock: bool 
     )
 
 
-def serve(args: argparse.Namespace) -> None:
-    """Start the app from parsed `add_serve_arguments` arguments and block until interrupted."""
-    options = serve_options(args)
-    from transformers.utils import logging as transformers_logging
-
-    # Keep the server's log for requests and errors: no weight-loading progress bars per model.
-    transformers_logging.disable_progress_bar()
+def serve(options: ServeOptions) -> None:
+    """Start the app as `options` say and block until interrupted (`mlm-explorer serve`, `python app.py`)."""
     launch(build_demo(options.model, options.allow_local), options)
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """`python app.py [--host H] [--port P] [--share] [--model M] [--allow-local DIR]`."""
-    parser = argparse.ArgumentParser(description="Start the MLM Explorer web app.")
-    add_serve_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        serve(args)
-    except ExplorerError as error:
-        parser.error(str(error))

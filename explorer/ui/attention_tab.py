@@ -17,15 +17,15 @@ from explorer.figures.bertviz_view import head_view_html, model_view_html
 from explorer.models import LoadedModel
 from explorer.rollout import attention_rollout
 from explorer.ui.errors import shows_errors
-from explorer.ui.export import json_file, plot_with_png_button
+from explorer.ui.export import plot_with_png_button, write_json_file
 from explorer.ui.model_picker import render_model_info
-from explorer.ui.page import Page, TabRun, parse_words
+from explorer.ui.page import Page, TabRun
 
 # Above this many tokens the model view (every head of every layer as a thumbnail) is too large to be useful.
 MODEL_VIEW_MAX_TOKENS = 64
 
 
-def build_attention_tab(page: Page, targets: gr.Textbox) -> TabRun:
+def build_attention_tab(page: Page) -> TabRun:
     """Add the Attention tab's widgets; its button (or a shared link) computes from the page's current sentence.
 
     The attention weights come from the same cached forward pass as the Predict tab's predictions.
@@ -54,15 +54,13 @@ def build_attention_tab(page: Page, targets: gr.Textbox) -> TabRun:
             rollout_masks_plot = gr.Plot(elem_id="attention-rollout-masks", show_label=False)
         download = gr.DownloadButton("Download JSON", visible=False, elem_id="attention-download")
 
-    def maps_for(text: str, model_name: str, top_k: float, target_words: str) -> tuple[AttentionMaps, LoadedModel]:
+    def maps_for(text: str, model_name: str) -> tuple[AttentionMaps, LoadedModel]:
         model = page.state.model(model_name)
-        analysis = page.state.analysis(model, text, int(top_k), parse_words(target_words))
-        return analysis.attention, model
+        return page.state.text_pass(model, text).attention, model
 
     @shows_errors
-    def run(text: str, model_name: str, top_k: float, target_words: str, layer_value: float, head_value: float,
-            summary_name: str) -> tuple:
-        maps, model = maps_for(text, model_name, top_k, target_words)
+    def run(text: str, model_name: str, layer_value: float, head_value: float, summary_name: str) -> tuple:
+        maps, model = maps_for(text, model_name)
         chosen_layer = min(int(layer_value), maps.layers - 1)
         chosen_head = min(int(head_value), maps.heads - 1)
         rollout = attention_rollout(maps)
@@ -81,25 +79,24 @@ def build_attention_tab(page: Page, targets: gr.Textbox) -> TabRun:
             plot_with_png_button(plot_heads_overview(maps, summary_name), "mlm-explorer-heads"),
             plot_with_png_button(plot_rollout(rollout), "mlm-explorer-rollout"),
             plot_with_png_button(plot_rollout_masks(rollout), "mlm-explorer-rollout-masks"),
-            gr.DownloadButton(value=json_file(attention_document(maps, model.info), "attention"), visible=True),
+            gr.DownloadButton(value=write_json_file(attention_document(maps, model.info), "attention"), visible=True),
             render_model_info(model.info),
         )
 
     @shows_errors
-    def redraw_head(text: str, model_name: str, top_k: float, target_words: str, layer_value: float,
-                    head_value: float) -> object:
-        maps, _ = maps_for(text, model_name, top_k, target_words)
+    def redraw_head(text: str, model_name: str, layer_value: float, head_value: float) -> object:
+        maps, _ = maps_for(text, model_name)
         return plot_with_png_button(
             plot_head(maps, min(int(layer_value), maps.layers - 1), min(int(head_value), maps.heads - 1)),
             "mlm-explorer-head",
         )
 
     @shows_errors
-    def redraw_overview(text: str, model_name: str, top_k: float, target_words: str, summary_name: str) -> object:
-        maps, _ = maps_for(text, model_name, top_k, target_words)
+    def redraw_overview(text: str, model_name: str, summary_name: str) -> object:
+        maps, _ = maps_for(text, model_name)
         return plot_with_png_button(plot_heads_overview(maps, summary_name), "mlm-explorer-heads")
 
-    shared = [page.text, page.model, page.top_k, targets]
+    shared = [page.text, page.model]
     inputs = [*shared, layer, head, summary]
     outputs = [head_view, model_view, layer, head, head_plot, mask_plot, overview_plot, rollout_plot,
                rollout_masks_plot, download, page.model_info]

@@ -8,7 +8,7 @@ from explorer.attribution import DEFAULT_STEPS, METHOD_NAMES, METHODS
 from explorer.documents import attribution_document
 from explorer.figures.attribution import plot_attribution, render_attribution_tokens, render_completeness
 from explorer.ui.errors import shows_errors
-from explorer.ui.export import json_file, plot_with_png_button
+from explorer.ui.export import plot_with_png_button, write_json_file
 from explorer.ui.model_picker import render_model_info
 from explorer.ui.page import Page, TabRun, follow_masks, mask_choices
 from explorer.ui.state import MAX_REQUEST_STEPS
@@ -51,7 +51,7 @@ def build_attribution_tab(page: Page) -> TabRun:
             render_attribution_tokens(result),
             plot_with_png_button(plot_attribution(result), "mlm-explorer-attribution"),
             render_completeness(result),
-            gr.DownloadButton(value=json_file(attribution_document(result), "attribution"), visible=True),
+            gr.DownloadButton(value=write_json_file(attribution_document(result), "attribution"), visible=True),
             render_model_info(model.info),
         )
 

@@ -8,8 +8,8 @@ from explorer.compare import MAX_MODELS, MIN_MODELS, compare_models
 from explorer.documents import compare_document
 from explorer.figures.compare import plot_compare, render_agreement, render_compare_columns, render_tokenisations
 from explorer.ui.errors import shows_errors
-from explorer.ui.export import json_file, plot_with_png_button
-from explorer.ui.model_picker import checked_model_names, default_compare_models, model_choices
+from explorer.ui.export import plot_with_png_button, write_json_file
+from explorer.ui.model_picker import check_model_names, default_compare_models, model_choices
 from explorer.ui.page import Page, TabRun
 from explorer.ui.side_by_side import build_side_by_side
 
@@ -40,14 +40,14 @@ def build_compare_tab(page: Page) -> tuple[TabRun, gr.Dropdown]:
 
     @shows_errors
     def run(text: str, model_names: list[str], top_k: float) -> tuple:
-        loaded = [page.state.model(name) for name in checked_model_names(model_names)]
+        loaded = [page.state.model(name) for name in check_model_names(model_names)]
         comparison = compare_models(loaded, text, top_k=int(top_k))
         return (
             render_compare_columns(comparison),
             render_agreement(comparison),
             render_tokenisations(comparison),
             plot_with_png_button(plot_compare(comparison), "mlm-explorer-compare"),
-            gr.DownloadButton(value=json_file(compare_document(comparison), "compare"), visible=True),
+            gr.DownloadButton(value=write_json_file(compare_document(comparison), "compare"), visible=True),
         )
 
     inputs = [page.text, models, page.top_k]

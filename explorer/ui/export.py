@@ -38,7 +38,7 @@ def plot_with_png_button(figure: go.Figure, name: str) -> PlotData:
     return PlotData(type="plotly", plot=json.dumps(document))
 
 
-def json_file(document: dict[str, Any], name: str) -> str:
+def write_json_file(document: dict[str, Any], name: str) -> str:
     """Write `document` to `<name>.json` in a fresh folder and return its path, for a `gr.DownloadButton`."""
     folder = _export_dir() / uuid.uuid4().hex
     folder.mkdir()

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import gradio as gr
 
-from explorer.bundled import BUNDLED_MODELS, available_bundled, bundled_path
+from explorer.bundled import BUNDLED_MODELS, available_bundled, is_bundled_alias
 from explorer.compare import MAX_MODELS, MIN_MODELS
-from explorer.errors import InputError, ModelLoadError
-from explorer.models import ModelInfo
+from explorer.errors import InputError
+from explorer.models import ModelInfo, is_hub_id
 
 # Offered after the bundled models; any other hub id can be typed.
 WELL_KNOWN_HUB_MODELS: tuple[str, ...] = (
@@ -25,10 +24,6 @@ WELL_KNOWN_HUB_MODELS: tuple[str, ...] = (
     "answerdotai/ModernBERT-base",
 )
 
-# The Hub's repository naming rules: "name" or "owner/name", letters, digits, "-", "_", ".", at most 96 each,
-# not starting or ending with "-" or ".", and no "--" or "..".
-_HUB_PART = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?"
-_HUB_ID = re.compile(rf"{_HUB_PART}(?:/{_HUB_PART})?")
 
 
 def check_model_name(name: str, allowed_dirs: Sequence[str | Path] = ()) -> str:
@@ -47,14 +42,9 @@ def check_model_name(name: str, allowed_dirs: Sequence[str | Path] = ()) -> str:
     if not isinstance(name, str) or not name.strip():
         raise InputError('No model given; pick one from the list, e.g. "mini-bert".')
     name = name.strip()
-    if any(m.alias == name for m in BUNDLED_MODELS):
-        if bundled_path(name) is None:
-            raise ModelLoadError(
-                f"The bundled model {name!r} is not installed (no assets/models/{name}/config.json); "
-                f"pick another model or reinstall MLM Explorer with its assets."
-            )
-        return name
-    looks_like_hub_id = _HUB_ID.fullmatch(name) is not None and ".." not in name and "--" not in name
+    if is_bundled_alias(name):
+        return name  # load_model says so if its files are missing; it never sends an alias to the Hub
+    looks_like_hub_id = is_hub_id(name)
     if looks_like_hub_id and not _exists_locally(name):
         return name
     if not looks_like_hub_id and not name.startswith(("/", ".", "~")):
@@ -134,6 +124,11 @@ def render_model_info(info: ModelInfo) -> str:
             + " · ".join(facts) + "</div>")
 
 
+def render_model_problem(message: str) -> str:
+    """The model-facts line saying why the model cannot be shown (said in place, not as a pop-up error)."""
+    return f"<div class='model-info'>⚠ {html.escape(message)}</div>"
+
+
 def _count(n: int) -> str:
     if n >= 1e9:
         return f"{n / 1e9:.2f} B"
@@ -142,7 +137,7 @@ def _count(n: int) -> str:
     return f"{n / 1e3:.0f} k"
 
 
-def checked_model_names(names: Sequence[str] | str | None) -> list[str]:
+def check_model_names(names: Sequence[str] | str | None) -> list[str]:
     """The models picked for Compare, without blanks and repeats, 2 to 4 of them (or an error saying so)."""
     if isinstance(names, str):
         names = [names]

@@ -46,7 +46,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def serve_options(args: argparse.Namespace) -> ServeOptions:
+def read_serve_options(args: argparse.Namespace) -> ServeOptions:
     """The options of parsed arguments; command-line values win over Gradio's environment variables."""
     port_env = os.environ.get("GRADIO_SERVER_PORT", "")
     concurrency_env = os.environ.get("GRADIO_DEFAULT_CONCURRENCY_LIMIT", "")

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 
+from explorer.encoding import count_typed_masks
 from explorer.ui.state import AppState
+
+# The top-k slider's starting value (also the API's default) and its largest value (also a shared link's).
+DEFAULT_TOP_K = 5
+MAX_TOP_K = 50
 
 
 @dataclass(frozen=True)
@@ -22,11 +26,6 @@ class Page:
     top_k: gr.Slider
     run: gr.Button
     model_info: gr.HTML
-
-
-def parse_words(raw: str | None) -> tuple[str, ...]:
-    """Comma-separated words typed in a box, stripped, empty ones dropped."""
-    return tuple(w.strip() for w in (raw or "").split(",") if w.strip())
 
 
 @dataclass(frozen=True)
@@ -47,13 +46,9 @@ class TabRun:
         return run_if
 
 
-# The mask spellings a person types (the core maps them to each model's own token).
-_TYPED_MASK = re.compile(r"\[mask\]|<mask>", re.IGNORECASE)
-
-
 def mask_choices(text: str | None) -> list[tuple[str, int]]:
     """(label, index) for every mask typed in `text`, for a mask menu; at least the first mask."""
-    count = max(1, len(_TYPED_MASK.findall(text or "")))
+    count = max(1, count_typed_masks(text))
     return [(f"mask {i + 1}" + (" (the first)" if i == 0 and count > 1 else ""), i) for i in range(count)]
 
 

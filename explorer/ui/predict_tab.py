@@ -5,12 +5,13 @@ from __future__ import annotations
 import gradio as gr
 
 from explorer.documents import predict_document
+from explorer.encoding import parse_words
 from explorer.figures.predictions import plot_topk, render_filled_sentence, render_targets_table, render_topk_table
 from explorer.ui.errors import shows_errors
-from explorer.ui.export import json_file, plot_with_png_button
+from explorer.ui.export import plot_with_png_button, write_json_file
 from explorer.ui.model_picker import render_model_info
-from explorer.ui.page import Page, TabRun, parse_words
-from explorer.ui.share import render_share_link, share_query
+from explorer.ui.page import Page, TabRun
+from explorer.ui.share import build_share_query, render_share_link
 
 
 def build_predict_tab(page: Page) -> tuple[TabRun, gr.Textbox]:
@@ -41,14 +42,14 @@ def build_predict_tab(page: Page) -> tuple[TabRun, gr.Textbox]:
     def run(text: str, model_name: str, top_k: float, target_words: str) -> tuple:
         model = page.state.model(model_name)
         result = page.state.analysis(model, text, int(top_k), parse_words(target_words)).fill_mask
-        query = share_query(model_name, text, int(top_k), target_words or "")
+        query = build_share_query(model_name, text, int(top_k), target_words or "")
         return (
             render_filled_sentence(result),
             plot_with_png_button(plot_topk(result), "mlm-explorer-predict"),
             render_targets_table(result),
             render_topk_table(result),
             render_model_info(model.info),
-            gr.DownloadButton(value=json_file(predict_document(model.info, [result]), "predict"), visible=True),
+            gr.DownloadButton(value=write_json_file(predict_document(model.info, [result]), "predict"), visible=True),
             render_share_link(query),
         )
 

@@ -7,6 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from explorer.compare import MAX_MODELS
+from explorer.encoding import parse_words
+from explorer.ui.page import MAX_TOP_K
+
 VIEWS = ("predict", "attention", "attribution", "compare")
 MAX_TEXT = 2000
 
@@ -37,9 +41,9 @@ def read_query(params: Mapping[str, str]) -> SharedQuery:
     top_k = None
     raw_k = params.get("top_k") or ""
     if raw_k.isdigit():
-        top_k = min(max(int(raw_k), 1), 50)
+        top_k = min(max(int(raw_k), 1), MAX_TOP_K)
     view = (params.get("view") or "").lower()
-    models = tuple(m.strip() for m in (params.get("models") or "").split(",") if m.strip())[:4]
+    models = parse_words(params.get("models"))[:MAX_MODELS]
     return SharedQuery(
         model=text_of("model"),
         text=text_of("text", MAX_TEXT),
@@ -50,8 +54,8 @@ def read_query(params: Mapping[str, str]) -> SharedQuery:
     )
 
 
-def share_query(model: str, text: str, top_k: int, targets: str = "", view: str = "predict",
-                models: tuple[str, ...] = ()) -> str:
+def build_share_query(model: str, text: str, top_k: int, targets: str = "", view: str = "predict",
+                      models: tuple[str, ...] = ()) -> str:
     """The query string (with its leading "?") that reopens the page in this state."""
     params: dict[str, str] = {"model": model, "text": text, "top_k": str(top_k)}
     if targets.strip():

@@ -13,7 +13,7 @@ from explorer.figures.attention import plot_mask_attention
 from explorer.figures.attribution import plot_attribution, render_attribution_tokens, render_completeness
 from explorer.ui.errors import shows_errors
 from explorer.ui.export import plot_with_png_button
-from explorer.ui.model_picker import checked_model_names
+from explorer.ui.model_picker import check_model_names
 from explorer.ui.page import Page, follow_masks, mask_choices
 
 
@@ -48,12 +48,12 @@ def build_side_by_side(page: Page, models: gr.Dropdown) -> None:
         )
 
     @shows_errors
-    def attention_side_by_side(text: str, model_names: list[str], top_k: float) -> tuple:
-        names = checked_model_names(model_names)
+    def attention_side_by_side(text: str, model_names: list[str]) -> tuple:
+        names = check_model_names(model_names)
         figures, notes = [], []
         for name in names:
             model = page.state.model(name)
-            maps = page.state.analysis(model, text, int(top_k)).attention
+            maps = page.state.text_pass(model, text).attention
             figures.append(plot_with_png_button(plot_mask_attention(maps), f"mlm-explorer-mask-attention-{name}"))
             notes.append(f"<div class='muted'>{maps.layers} layers × {maps.heads} heads, "
                          f"{len(maps.tokens)} tokens</div>")
@@ -62,7 +62,7 @@ def build_side_by_side(page: Page, models: gr.Dropdown) -> None:
     @shows_errors
     def attribution_side_by_side(text: str, model_names: list[str], mask_index: int | None, target_word: str,
                     progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
-        names = checked_model_names(model_names)
+        names = check_model_names(model_names)
         figures, notes = [], []
         for number, name in enumerate(names):
             model = page.state.model(name)
@@ -77,7 +77,7 @@ def build_side_by_side(page: Page, models: gr.Dropdown) -> None:
         return fill(names, figures, notes)
 
     outputs = [*columns, *titles, *plots, *details]
-    attention_button.click(attention_side_by_side, inputs=[page.text, models, page.top_k], outputs=outputs,
+    attention_button.click(attention_side_by_side, inputs=[page.text, models], outputs=outputs,
                            api_visibility="private")
     attribution_button.click(attribution_side_by_side, inputs=[page.text, models, mask, target], outputs=outputs,
                              api_visibility="private")

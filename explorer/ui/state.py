@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from explorer.attention import Analysis, analyze_text
+from explorer.attention import Analysis, TextPass, analysis_from_pass, run_text_pass
 from explorer.attribution import Progress, TokenAttribution, attribute_tokens
 from explorer.cache import LruCache
 from explorer.errors import InputError
@@ -17,15 +17,10 @@ from explorer.ui.model_picker import check_model_name
 T = TypeVar("T")
 
 DEFAULT_RESULT_CACHE_SIZE = 32
-# Attention weights are the bulk: bert-base on 512 tokens holds 150 MB of them.
-ANALYSIS_CACHE_BYTES = 512 * 2**20
+# Attention weights are the bulk of a pass: bert-base on 512 tokens holds 150 MB of them.
+PASS_CACHE_BYTES = 512 * 2**20
 # Integration steps a web request may ask for (the CLI and Python have no such limit).
 MAX_REQUEST_STEPS = 500
-
-
-def analysis_bytes(analysis: Analysis) -> int:
-    """What an analysis holds in memory, dominated by its attention weights."""
-    return len(analysis.attention.weights)
 
 
 @dataclass
@@ -36,9 +31,9 @@ class AppState:
     """
 
     allowed_dirs: tuple[Path, ...] = ()
-    analyses: LruCache = field(
-        default_factory=lambda: LruCache(DEFAULT_RESULT_CACHE_SIZE, max_bytes=ANALYSIS_CACHE_BYTES,
-                                         size_of=analysis_bytes))
+    passes: LruCache = field(
+        default_factory=lambda: LruCache(DEFAULT_RESULT_CACHE_SIZE, max_bytes=PASS_CACHE_BYTES,
+                                         size_of=lambda text_pass: text_pass.nbytes))
     attributions: LruCache = field(default_factory=lambda: LruCache(DEFAULT_RESULT_CACHE_SIZE))
 
     @classmethod
@@ -49,14 +44,17 @@ class AppState:
         """Load a model named in a request: checked against the policy, never with remote code."""
         return load_model(check_model_name(name, self.allowed_dirs), trust_remote_code=False)
 
-    def analysis(self, model: LoadedModel, text: str, top_k: int, targets: tuple[str, ...] = ()) -> Analysis:
-        """Predictions and attentions of `text` from one forward pass, cached per (model, text, top_k, targets).
+    def text_pass(self, model: LoadedModel, text: str) -> TextPass:
+        """The forward pass over `text` (logits at the masks and every attention), cached per (model, text).
 
-        The Predict and Attention tabs both call this with the page's current inputs, so for the same model and
-        sentence the second tab reuses the first one's pass.
+        Every view of a sentence starts here: the Predict and Attention tabs, the API, the side-by-side attention,
+        and every change of top-k or target words reuse the one pass.
         """
-        key = (model_key(model), text, top_k, targets)
-        return self.analyses.get(key, lambda: analyze_text(model, text, top_k=top_k, targets=list(targets) or None))
+        return self.passes.get((model_key(model), text), lambda: run_text_pass(model, text))
+
+    def analysis(self, model: LoadedModel, text: str, top_k: int, targets: Sequence[str] = ()) -> Analysis:
+        """Predictions (top-k, target words) and attentions of `text`, built from its cached pass."""
+        return analysis_from_pass(model, self.text_pass(model, text), top_k, list(targets) or None)
 
     def attribution(self, model: LoadedModel, text: str, mask: int, target: str, contrast: str, method: str,
                     steps: int, progress: Progress | None = None) -> TokenAttribution:
