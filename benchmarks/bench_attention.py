@@ -10,17 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import torch
-from transformers import BertConfig, BertForMaskedLM
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from tiny_models import ARCHITECTURES, SENTENCES, WORDS, build_tiny_model, build_tokenizer  # noqa: E402
+from harness import masked_text, median_ms, random_bert_base  # puts tests/ on sys.path for tiny_models
+from tiny_models import ARCHITECTURES, SENTENCES, build_tiny_model
 
 from explorer import analyze_text, attention_rollout, extract_attention, load_model, predict_masks  # noqa: E402
 from explorer.documents import attention_document  # noqa: E402
@@ -28,22 +23,6 @@ from explorer.encoding import encode  # noqa: E402
 from explorer.figures.attention import plot_head, plot_heads_overview, plot_mask_attention  # noqa: E402
 from explorer.figures.bertviz_view import head_view_html, model_view_html  # noqa: E402
 from explorer.forward import model_inputs  # noqa: E402
-
-
-def median_ms(fn, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
-
-
-def text_of(tokens: int) -> str:
-    words = [WORDS[i % len(WORDS)] for i in range(tokens - 3)]
-    words[len(words) // 2] = "[MASK]"
-    return " ".join(words) + "."
 
 
 def report(label: str, model, text: str, repeats: int) -> None:
@@ -95,15 +74,9 @@ def main() -> None:
     biggest = max(tiny, key=lambda arch: tiny[arch].info.parameters)
     report(f"biggest tiny test model ({biggest})", tiny[biggest], SENTENCES[3], args.repeats)
 
-    folder = root / "bert-base-random"
-    tokenizer = build_tokenizer("bert")
-    tokenizer.model_max_length = 512
-    torch.manual_seed(0)
-    BertForMaskedLM(BertConfig(vocab_size=30522)).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    model = load_model(str(folder))
+    model = load_model(random_bert_base(root / "bert-base-random"))
     for tokens in args.tokens:
-        report("bert-base-sized (random BertConfig())", model, text_of(tokens), args.repeats)
+        report("bert-base-sized (random BertConfig())", model, masked_text(tokens), args.repeats)
 
 
 if __name__ == "__main__":

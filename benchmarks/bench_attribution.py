@@ -13,42 +13,28 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import torch
-from transformers import BertConfig, BertForMaskedLM
+from harness import masked_text, random_bert_base
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from tiny_models import WORDS, build_tokenizer  # noqa: E402
-
-from explorer import load_model, predict_masks  # noqa: E402
-from explorer.attribution import TOKEN_BUDGET, attribute_tokens  # noqa: E402
-from explorer.encoding import encode  # noqa: E402
+from explorer import load_model, predict_masks
+from explorer.attribution import TOKEN_BUDGET, attribute_tokens
+from explorer.encoding import encode
 
 SHORT = "paris is the [MASK] of france."
 STEPS = (16, 32, 50, 100)
 
 
 def timed(fn, repeats: int):
-    """(median seconds, last result) of `repeats` calls (at least one)."""
+    """(median seconds, last result) of `repeats` calls (at least one), no warm-up: unlike `harness.median_ms`,
+    which discards a first call, each row here is slow enough that a warm-up would double its cost."""
     times, result = [], None
     for _ in range(max(1, repeats)):
         start = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times), result
-
-
-def random_bert_base() -> str:
-    folder = Path(tempfile.mkdtemp()) / "bert-base-random"
-    tokenizer = build_tokenizer("bert")
-    tokenizer.model_max_length = 512
-    torch.manual_seed(0)
-    BertForMaskedLM(BertConfig(vocab_size=30522)).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return str(folder)
 
 
 def main() -> None:
@@ -63,9 +49,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
 
     model = load_model(args.model or random_bert_base(), device="cpu")
-    words = [WORDS[i % len(WORDS)] for i in range(args.tokens - 3)]
-    words[len(words) // 2] = "[MASK]"
-    long_text = " ".join(words) + "."
+    long_text = masked_text(args.tokens)
     texts = {"short": SHORT, "long": long_text}
     lengths = {name: len(encode(model, text).input_ids) for name, text in texts.items()}
     print(f"{model.info.name}: {model.info.architecture}, {model.info.parameters / 1e6:.0f}M parameters, "

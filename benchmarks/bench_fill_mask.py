@@ -8,31 +8,14 @@ the weights. Usage: `python benchmarks/bench_fill_mask.py [--threads 1] [--token
 from __future__ import annotations
 
 import argparse
-import statistics
-import sys
-import tempfile
-import time
-from pathlib import Path
 
 import torch
-from transformers import BertConfig, BertForMaskedLM, pipeline
+from harness import masked_text, median_ms, random_bert_base
+from transformers import pipeline
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from tiny_models import WORDS, build_tokenizer  # noqa: E402
-
-from explorer import load_model, predict_masks  # noqa: E402
-from explorer.encoding import encode  # noqa: E402
-from explorer.forward import model_inputs  # noqa: E402
-
-
-def median_ms(fn, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+from explorer import load_model, predict_masks
+from explorer.encoding import encode
+from explorer.forward import model_inputs
 
 
 def main() -> None:
@@ -43,20 +26,12 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    folder = Path(tempfile.mkdtemp()) / "bert-base-random"
-    tokenizer = build_tokenizer("bert")
-    tokenizer.model_max_length = 512
-    torch.manual_seed(0)
-    BertForMaskedLM(BertConfig(vocab_size=30522)).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-
-    words = [WORDS[i % len(WORDS)] for i in range(args.tokens - 3)]
-    words[len(words) // 2] = "[MASK]"
-    text = " ".join(words) + "."
-    model = load_model(str(folder))
+    folder = random_bert_base()
+    text = masked_text(args.tokens)
+    model = load_model(folder)
     encoding = encode(model, text)
     assert len(encoding.input_ids) == args.tokens, len(encoding.input_ids)
-    pipe = pipeline("fill-mask", model=str(folder), device="cpu")
+    pipe = pipeline("fill-mask", model=folder, device="cpu")
     inputs = model_inputs(model, encoding)
 
     def full_forward() -> None:

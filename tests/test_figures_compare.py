@@ -4,6 +4,7 @@ every name and token escaped."""
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import replace
 
 import pytest
@@ -83,8 +84,13 @@ def test_bars_side_by_side_hold_each_models_probabilities(comparison):
             assert list(next(traces).x) == [p.score for p in result.masks[m].predictions]
 
 
-def test_models_that_agree_completely_share_every_word(comparison):
-    same = replace(comparison, results=(comparison.results[0],) * 3)
+def test_models_that_agree_completely_share_every_word(comparison, tiny_model_dirs, tmp_path):
+    # The fixture's first model (bert) three times, under three names: the agreement itself finds every word common.
+    folders = [tmp_path / name for name in ("one", "two", "three")]
+    for folder in folders:
+        shutil.copytree(tiny_model_dirs["bert"], folder)
+    same = compare_models([load_model(str(f)) for f in folders], comparison.text, top_k=comparison.top_k)
+    assert same.results[0] == replace(comparison.results[0], model_name=same.models[0])
     html_text = render_compare_columns(same)
     words = {p.token.strip() for mask in comparison.results[0].masks for p in mask.predictions}
     assert "" not in words  # so every one of them can be shared
