@@ -70,6 +70,7 @@ def compare_document(comparison: Comparison) -> dict[str, Any]:
             "topk_overlap": [list(row) for row in a.topk_overlap],
             "rank_correlation": [list(row) for row in a.rank_correlation],
             "shared_words": [list(row) for row in a.shared_words],
+            "common_words": list(a.common_words),
             "cross_probabilities": [
                 {
                     "model": c.model,
