@@ -44,23 +44,34 @@ def plot_head(maps: AttentionMaps, layer: int, head: int) -> go.Figure:
         A figure whose heatmap z is [query_pos][key_pos]; mask rows are outlined.
     """
     weights = np.array(maps.head(layer, head))  # [query_pos, key_pos]
-    n = len(maps.tokens)
-    labels = token_labels(maps.tokens, maps.mask_positions)
-    heatmap = go.Heatmap(
-        z=weights, x=list(range(n)), y=list(range(n)), zmin=0.0, zmax=float(weights.max()), colorscale=COLORSCALE,
-        colorbar={"title": {"text": "weight"}}, **_pair_hover(maps.tokens),
+    return _square_heatmap(
+        weights, maps.tokens, maps.mask_positions, colorbar="weight",
+        title=f"Layer {layer}, head {head} — {escape_label(maps.model_name)}",
+        x_title="key (attended to)", y_title="query (attending)",
     )  # fmt: skip
-    figure = go.Figure(heatmap)
-    for pos in maps.mask_positions:
+
+
+def _square_heatmap(
+    matrix: np.ndarray, tokens: tuple[str, ...], mask_positions: tuple[int, ...], *, colorbar: str, title: str,
+    x_title: str, y_title: str,
+) -> go.Figure:
+    """A [query_pos, key_pos] heatmap over the tokens, mask rows outlined (one head, or the rollout)."""
+    n = len(tokens)
+    labels = token_labels(tokens, mask_positions)
+    figure = go.Figure(go.Heatmap(
+        z=matrix, x=list(range(n)), y=list(range(n)), zmin=0.0, zmax=float(matrix.max()), colorscale=COLORSCALE,
+        colorbar={"title": {"text": colorbar}}, **_pair_hover(tokens),
+    ))  # fmt: skip
+    for pos in mask_positions:
         figure.add_shape(
             type="rect", x0=-0.5, x1=n - 0.5, y0=pos - 0.5, y1=pos + 0.5,
             line={"color": _MASK_OUTLINE, "width": 2}, fillcolor="rgba(0,0,0,0)",
         )  # fmt: skip
     side = min(1000, max(420, 22 * n + 160))
     figure.update_layout(
-        title={"text": f"Layer {layer}, head {head} — {escape_label(maps.model_name)}"},
-        xaxis=_token_axis(labels, "key (attended to)"),
-        yaxis={**_token_axis(labels, "query (attending)", vertical=True), "autorange": "reversed"},
+        title={"text": title},
+        xaxis=_token_axis(labels, x_title),
+        yaxis={**_token_axis(labels, y_title, vertical=True), "autorange": "reversed"},
         height=side, margin={"l": 100, "r": 20, "t": 60, "b": 100},
     )  # fmt: skip
     return figure
@@ -165,28 +176,12 @@ def plot_rollout(rollout: Rollout) -> go.Figure:
     Returns:
         A figure whose heatmap z is [query_pos][key_pos].
     """
-    n = len(rollout.tokens)
-    labels = token_labels(rollout.tokens, rollout.mask_positions)
     matrix = rollout.array()  # [query_pos, key_pos]
-    figure = go.Figure(
-        go.Heatmap(
-            z=matrix, x=list(range(n)), y=list(range(n)), zmin=0.0, zmax=float(matrix.max()), colorscale=COLORSCALE,
-            colorbar={"title": {"text": "share"}}, **_pair_hover(rollout.tokens),
-        )
+    return _square_heatmap(
+        matrix, rollout.tokens, rollout.mask_positions, colorbar="share",
+        title=f"Attention rollout through {rollout.layers} layers — {escape_label(rollout.model_name)}",
+        x_title="input token", y_title="position (after the last layer)",
     )  # fmt: skip
-    for pos in rollout.mask_positions:
-        figure.add_shape(
-            type="rect", x0=-0.5, x1=n - 0.5, y0=pos - 0.5, y1=pos + 0.5,
-            line={"color": _MASK_OUTLINE, "width": 2}, fillcolor="rgba(0,0,0,0)",
-        )  # fmt: skip
-    side = min(1000, max(420, 22 * n + 160))
-    figure.update_layout(
-        title={"text": f"Attention rollout through {rollout.layers} layers — {escape_label(rollout.model_name)}"},
-        xaxis=_token_axis(labels, "input token"),
-        yaxis={**_token_axis(labels, "position (after the last layer)", vertical=True), "autorange": "reversed"},
-        height=side, margin={"l": 100, "r": 20, "t": 60, "b": 100},
-    )  # fmt: skip
-    return figure
 
 
 def plot_rollout_masks(rollout: Rollout) -> go.Figure:
