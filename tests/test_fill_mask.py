@@ -148,13 +148,11 @@ def test_skip_special_tokens_hides_them_but_keeps_probabilities(tiny_model_dir):
     assert list(hidden) == [p for p in full if p.token_id not in special][:10]
 
 
-def test_filled_text_uses_each_top1(tiny_model_dir):
+def test_filled_text_is_the_pipelines_sequence(tiny_model_dir):
     model = load_model(str(tiny_model_dir))
-    result = predict_masks(model, TWO_MASKS[0], top_k=3)
-    ids = list(result.token_ids)
-    for mask in result.masks:
-        ids[mask.position] = mask.predictions[0].token_id
-    assert result.filled_text == model.tokenizer.decode(ids, skip_special_tokens=True).strip()
+    sentence = ONE_MASK[1]
+    (best, *_) = reference(str(tiny_model_dir))(as_model_text(sentence, model.tokenizer.mask_token), top_k=1)
+    assert predict_masks(model, sentence).filled_text == best["sequence"].strip()
 
 
 def test_concurrent_calls_on_one_model_agree_with_sequential(tiny_model_dirs):
