@@ -88,14 +88,19 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, several: bool = Fals
     )
 
 
-def load_from_args(args: argparse.Namespace) -> Any:
-    """The model named by --model (or the default), loaded as --device/--dtype/--trust-remote-code say."""
+def load_from_args(args: argparse.Namespace, name: str | None = None) -> Any:
+    """The model `name` (default: --model, else the default model), loaded as --device/--dtype/... say."""
     from explorer.models import load_model
 
     return load_model(
-        args.model or default_model(), device=args.device, dtype=args.dtype,
+        name or args.model or default_model(), device=args.device, dtype=args.dtype,
         trust_remote_code=args.trust_remote_code,
     )
+
+
+def model_header(info: Any) -> str:
+    """The first line of a readable table: which model, on what device, in what precision."""
+    return f"{info.name} ({info.architecture}, {info.device}, {info.dtype})"
 
 
 def print_json(document: Any, *, indent: int | None = 2) -> None:
@@ -128,7 +133,7 @@ def _run_predict(args: argparse.Namespace) -> int:
         print_json(predict_document(model.info, results))
         return 0
     info = model.info
-    print(f"{info.name} ({info.architecture}, {info.device}, {info.dtype})")
+    print(model_header(info))
     for result in results:
         print()
         print(result.text)
@@ -161,14 +166,12 @@ def _run_compare(args: argparse.Namespace) -> int:
     from explorer.compare import compare_models
     from explorer.documents import compare_document
     from explorer.figures.labels import mask_label, token_label
-    from explorer.models import load_model
 
     names = args.model or [m.alias for m in BUNDLED_MODELS]
     if len(names) < 2:
         raise InputError("Compare needs at least two models; give --model twice, e.g. --model mini-bert "
                          "--model mini-roberta.")
-    models = [load_model(n, device=args.device, dtype=args.dtype, trust_remote_code=args.trust_remote_code)
-              for n in names]
+    models = [load_from_args(args, name) for name in names]
     comparison = compare_models(models, args.text, top_k=args.top_k)
     if args.json:
         print_json(compare_document(comparison))
@@ -252,8 +255,7 @@ def _run_attention(args: argparse.Namespace) -> int:
         print(f"wrote {path}: {names}, tokens, layers, heads, model")
         return 0
     info = model.info
-    print(f"{info.name} ({info.architecture}, {info.device}, {info.dtype}): "
-          f"{maps.layers} layers x {maps.heads} heads, {len(maps.tokens)} tokens")
+    print(f"{model_header(info)}: {maps.layers} layers x {maps.heads} heads, {len(maps.tokens)} tokens")
     print("tokens: " + " ".join(f"{pos}:{token_label(token)}" for pos, token in enumerate(maps.tokens)))
     weights = maps.array()  # [layer, head, query_pos, key_pos]
     for number, pos in enumerate(maps.mask_positions, start=1):
@@ -313,7 +315,7 @@ def _run_attribute(args: argparse.Namespace) -> int:
         return 0
     info = model.info
     steps = f", {result.steps} steps" if result.steps is not None else ""
-    print(f"{info.name} ({info.architecture}, {info.device}, {info.dtype})")
+    print(model_header(info))
     print(f"{METHOD_NAMES[result.method]} of {result.score_label} at the mask (token {result.mask_position}){steps}")
     print(f"target {result.target.token!r} (id {result.target.token_id}): probability {result.target.probability:.4f}")
     if result.contrast is not None:
