@@ -303,16 +303,18 @@ def offline_script(name: str, source: str) -> str:
 
 
 def _check_layers(maps: AttentionMaps, layers: Sequence[int] | None) -> list[int]:
-    chosen = list(range(maps.layers)) if layers is None else [int(layer) for layer in layers]
-    if not chosen or any(not 0 <= layer < maps.layers for layer in chosen) or len(set(chosen)) != len(chosen):
-        raise InputError(f"Choose distinct layers from 0 to {maps.layers - 1}, not {_list(chosen) or 'none'}.")
-    return chosen
+    return _check_indices(layers, maps.layers, "layers")
 
 
 def _check_heads(maps: AttentionMaps, heads: Sequence[int] | None) -> list[int]:
-    chosen = list(range(maps.heads)) if heads is None else [int(head) for head in heads]
-    if not chosen or any(not 0 <= head < maps.heads for head in chosen) or len(set(chosen)) != len(chosen):
-        raise InputError(f"Choose distinct heads from 0 to {maps.heads - 1}, not {_list(chosen) or 'none'}.")
+    return _check_indices(heads, maps.heads, "heads")
+
+
+def _check_indices(values: Sequence[int] | None, count: int, noun: str) -> list[int]:
+    """Distinct 0-based indices below `count` (all of them when `values` is None), or an error naming `noun`."""
+    chosen = list(range(count)) if values is None else [int(v) for v in values]
+    if not chosen or any(not 0 <= v < count for v in chosen) or len(set(chosen)) != len(chosen):
+        raise InputError(f"Choose distinct {noun} from 0 to {count - 1}, not {_list(chosen) or 'none'}.")
     return chosen
 
 
