@@ -84,6 +84,15 @@ def test_dot_dot_and_symlinks_cannot_leave_an_allowed_folder(tmp_path):
         check_model_name(str(allowed / "link"), [allowed])
 
 
+def test_paths_outside_the_allowed_folders_do_not_reveal_whether_they_exist(tmp_path):
+    allowed = tmp_path / "allowed"
+    allowed.mkdir()
+    (tmp_path / "exists").mkdir()
+    for name in (tmp_path / "exists", tmp_path / "missing", allowed / ".." / "missing"):
+        with pytest.raises(InputError, match="outside the folders"):
+            check_model_name(str(name), [allowed])
+
+
 def test_a_hub_shaped_name_that_is_a_folder_here_counts_as_a_folder(tmp_path, monkeypatch):
     # load_model opens an existing relative folder before trying the hub: the page must not let it.
     (tmp_path / "owner" / "model").mkdir(parents=True)

@@ -69,13 +69,16 @@ def _allowed_folder(name: str, allowed_dirs: Sequence[str | Path]) -> Path:
             f"allow some with --allow-local DIR. Pick a bundled or hub model instead."
         )
     try:
-        folder = Path(name).expanduser().resolve(strict=True)
+        folder = Path(name).expanduser().resolve()
     except (OSError, RuntimeError):
         raise InputError(f"No folder {name!r} on the server; check the path.") from None
     roots = [Path(d).expanduser().resolve() for d in allowed_dirs]
+    # The allow-list is checked before existence so that the page never tells whether a path outside it exists.
     if not any(folder == root or folder.is_relative_to(root) for root in roots):
         shown = ", ".join(str(r) for r in roots)
         raise InputError(f"{name!r} is outside the folders this server allows ({shown}); pick a model there.")
+    if not folder.exists():
+        raise InputError(f"No folder {name!r} on the server; check the path.")
     if not folder.is_dir():
         raise InputError(f"{name!r} is not a folder; give the folder that holds config.json.")
     return folder
