@@ -43,6 +43,22 @@ def cell(word: str) -> str:
     return (word or "##").replace("|", "\\|")
 
 
+def schedule_changes(train_log: Path) -> list[str]:
+    """Recipe changes made on resume, read from the run's train.log: 'max_tokens 20000000 -> 12000000 at 6.64M
+    tokens'."""
+    if not train_log.exists():
+        return []
+    changes, pending = [], []
+    for line in train_log.read_text().splitlines():
+        if "override on resume: " in line:
+            pending.append(line.split("override on resume: ", 1)[1])
+        elif "resumed at step " in line and pending:
+            tokens = int(line.split("resumed at step ", 1)[1].split(", ")[1].split()[0])
+            changes += [f"{p} at {tokens / 1e6:.2f}M tokens" for p in pending]
+            pending = []
+    return changes
+
+
 def model_card(alias: str, ev: dict, state: dict, manifest: dict, n_params: int, size_mb: float) -> str:
     """README.md of the exported folder."""
     cfg = state["cfg"]
@@ -75,6 +91,40 @@ def model_card(alias: str, ev: dict, state: dict, manifest: dict, n_params: int,
         )
         licence = "apache-2.0"
         notice = "## Licence\n\nApache-2.0 (weights trained by the MLM Explorer project; no third-party weights).\n"
+    changes = state.get("schedule_changes", [])
+    changes_text = (
+        " Changed on resume (to fit the remaining session time; the schedule is a function of tokens seen, so the "
+        "learning rate stepped down to the new curve): " + "; ".join(f"`{c}`" for c in changes) + "."
+        if changes
+        else ""
+    )
+    wise = state.get("wise_ft")
+    if wise:
+        sweep_rows = "\n".join(
+            f"| {r['alpha']:g} | {r['token_top1']:.3f} | {r['token_top5']:.3f} | "
+            f"{r['dev_cloze_hits']} / {r['dev_cloze_total']} |{' **chosen**' if r['alpha'] == wise['alpha'] else ''}"
+            for r in wise["sweep"]
+        )
+        wise_text = f"""
+**Weight interpolation (WiSE-FT).** After training, every encoder and embedding weight was mixed back towards
+all-MiniLM-L6-v2: `{wise["alpha"]:g} * trained + {1 - wise["alpha"]:g} * pretrained` (the MLM head kept as
+trained). Training on this archaic, dictionary-heavy corpus slowly trades MiniLM's everyday English for that
+register; the mix keeps part of both. The rule was fixed before the sweep: the most top-5 hits on the
+*development* cloze set `scripts/{wise["dev_cloze"]}` (47 sentences written for this purpose, disjoint from the
+evaluation set) among the alphas whose masked-token top-1 on a held-out sample
+({wise["heldout_sample"]["sequences"]} sequences, seed {wise["heldout_sample"]["seed"]}) is at least the trained
+model's own; `scripts/cloze_eval.txt` was not used to choose.
+
+| alpha (weight of the trained model) | held-out top-1 | held-out top-5 | dev cloze top-5 hits |
+| --- | --- | --- | --- |
+{sweep_rows}
+"""
+        wise_cmd = (
+            f"python scripts/interpolate.py /root/mlm-train/{alias}/main/latest --out /root/mlm-train/{alias}/wise\n"
+        )
+        src_dir = f"/root/mlm-train/{alias}/wise"
+    else:
+        wise_text, wise_cmd, src_dir = "", "", f"/root/mlm-train/{alias}/main/latest"
     evals = state.get("evals", [])
     curve = ", ".join(f"{e['tokens'] / 1e6:.2f}M: {e['top1']:.3f}" for e in evals[:: max(1, len(evals) // 8)])
     return f"""---
@@ -149,19 +199,20 @@ AdamW (betas 0.9/0.98, weight decay {cfg["weight_decay"]}, no decay on biases an
 {cfg["batch_tokens"]:,} tokens (padded), sequences of at most 128 tokens packed within a document;
 15% masking 80/10/10, {"whole-word" if cfg["whole_word"] else "token-level"} selection; gradient clipping 1.0;
 {"bfloat16 autocast, float32 weights" if cfg.get("bf16") else "float32"}; seed {cfg["seed"]}. The output bias
-was initialised to the log unigram frequencies of the training tokens.
+was initialised to the log unigram frequencies of the training tokens.{changes_text}
 
 Trained for {state["tokens"]:,} tokens ({state["step"]:,} steps, {state["epoch"]} full passes over the data) in
 {fmt_hours(state["train_seconds"])} of wall-clock time on a shared 2-core x86-64 CPU (AVX-512, no GPU;
 `torch.set_num_threads(2)`), exported on {platform.machine()}.
-
+{wise_text}
 Reproduce (see `scripts/README.md`):
 
 ```
 python scripts/build_corpus.py
 python scripts/train_mlm.py --model {alias} --run main        # resumable: add --resume after an interruption
-python scripts/evaluate.py /root/mlm-train/{alias}/main/latest --out /root/mlm-train/{alias}/main/eval.json
-python scripts/export.py --model {alias} --eval /root/mlm-train/{alias}/main/eval.json --out assets/models/{alias}
+{wise_cmd}python scripts/evaluate.py {src_dir} --out /root/mlm-train/{alias}/main/eval.json
+python scripts/export.py --model {alias} --src {src_dir} --eval /root/mlm-train/{alias}/main/eval.json \\
+    --out assets/models/{alias}
 ```
 
 {notice}"""
@@ -177,6 +228,8 @@ def export(alias: str, src: Path, eval_json: Path, out: Path, corpus: Path) -> N
     tok.model_max_length = model.config.max_position_embeddings - (2 if alias == "mini-roberta" else 0)
     ev = json.loads(eval_json.read_text())
     state = json.loads((src / "training_state.json").read_text())
+    run_dir = Path(state["wise_ft"]["source"]).parent if "wise_ft" in state else src.parent
+    state["schedule_changes"] = schedule_changes(run_dir / "train.log")
     manifest = json.loads((corpus / "manifest.json").read_text())
     if out.exists():
         shutil.rmtree(out)

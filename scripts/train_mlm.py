@@ -23,6 +23,7 @@ import logging
 import math
 import os
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
@@ -321,6 +322,9 @@ def main(argv: list[str] | None = None) -> None:
                  ev["top5"], ev["tokens"])  # fmt: skip
     del ckpt
 
+    stop_requested = []
+    # `kill <pid>` (SIGTERM) stops after the current step with a checkpoint, so no work is lost on a hand-over
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop_requested.append(signum))
     start = time.time()
     session_start_seconds = state["train_seconds"]
     last_ckpt = last_eval = time.time()
@@ -364,7 +368,7 @@ def main(argv: list[str] | None = None) -> None:
             )  # fmt: skip
             window_tokens, window_t = 0, now
         out_of_time = args.max_minutes is not None and now - start >= 60 * args.max_minutes
-        done = state["tokens"] >= cfg["max_tokens"] or out_of_time
+        done = state["tokens"] >= cfg["max_tokens"] or out_of_time or bool(stop_requested)
         if now - last_eval >= 60 * args.eval_minutes or done:
             ev = masked_accuracy(model, held, eval_idx, sp, cfg["seed"])
             state["evals"].append({"step": state["step"], "tokens": state["tokens"], **ev})
@@ -377,7 +381,9 @@ def main(argv: list[str] | None = None) -> None:
             log.info("checkpoint step %d (epoch %d batch %d/%d)", state["step"], state["epoch"], state["batch"],
                      len(batches))  # fmt: skip
             last_ckpt = time.time()
-    log.info("finished: %d tokens, %.1f h of training", state["tokens"], state["train_seconds"] / 3600)
+    stopped_early = stop_requested and state["tokens"] < cfg["max_tokens"]
+    how = "stopped on SIGTERM (resume with --resume)" if stopped_early else "finished"
+    log.info("%s: %d tokens, %.1f h of training", how, state["tokens"], state["train_seconds"] / 3600)
 
 
 if __name__ == "__main__":

@@ -145,6 +145,9 @@ def test_model_info_shows_the_facts_and_escapes_the_name(bundled_assets):
                                         source="<script>alert(1)</script>"))
     assert "<img" not in hostile and "<script" not in hostile
     assert "&lt;img src=x onerror=alert(1)&gt;" in hostile
+    # bundled models say candidly that they are small demo models, and how to switch; others do not
+    assert "small demo model" in shown and "bert-base-uncased" in shown
+    assert "small demo model" not in hostile
 
 
 def test_a_model_that_cannot_load_is_said_in_the_model_line():

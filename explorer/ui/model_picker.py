@@ -123,8 +123,15 @@ def render_model_info(info: ModelInfo) -> str:
         f"vocabulary {info.vocab_size:,}",
         f"mask token <code>{html.escape(info.mask_token)}</code>",
     ]
+    note = (
+        "<br><span class='muted'>A small demo model trained offline on a few million words, far weaker than "
+        "bert-base: use it to learn the tool, and for real work type a Hugging Face model such as "
+        "<code>bert-base-uncased</code> in the Model box.</span>"
+        if info.bundled
+        else ""
+    )
     return (f"<div class='model-info'><b>{html.escape(info.name)}</b> <span class='muted'>({source})</span>: "
-            + " · ".join(facts) + "</div>")
+            + " · ".join(facts) + note + "</div>")
 
 
 def render_model_problem(message: str) -> str:

@@ -1,0 +1,119 @@
+"""Mix a trained mini-bert back towards its pretrained all-MiniLM-L6-v2 encoder (WiSE-FT weight interpolation).
+
+Every encoder and embedding weight becomes ``alpha * trained + (1 - alpha) * pretrained``; the MLM head (new in
+training, with no pretrained counterpart) is kept as trained. The corpus is dictionary-heavy and archaic, and the
+longer the encoder trains on it the more it trades MiniLM's everyday English for that register; interpolation
+(Wortsman et al. 2022, "Robust fine-tuning of zero-shot models") keeps part of both.
+
+``alpha`` is chosen by a rule fixed in advance, on data that is not the reported evaluation: the largest number of
+top-5 hits on the development cloze set (``cloze_dev.txt``) among the alphas whose masked-token top-1 on a
+held-out sample is at least that of the trained model itself (alpha = 1); ties go to the larger alpha.
+``cloze_eval.txt`` is never read here.
+
+Usage::
+
+    python scripts/interpolate.py /root/mlm-train/mini-bert/main/latest --out /root/mlm-train/mini-bert/wise
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from evaluate import cloze, load, read_cloze
+from mlm_data import Specials, cached_split, masked_accuracy
+from safetensors.torch import load_file
+
+HERE = Path(__file__).resolve().parent
+
+
+def pretrained_encoder() -> dict[str, torch.Tensor]:
+    """all-MiniLM-L6-v2's weights named as in BertForMaskedLM (``bert.`` prefix), pooler dropped."""
+    from train_mlm import minilm_dir
+
+    state = load_file(minilm_dir() / "model.safetensors")
+    return {
+        "bert." + k.removeprefix("bert."): v
+        for k, v in state.items()
+        if not k.removeprefix("bert.").startswith("pooler.") and not k.endswith("position_ids")
+    }
+
+
+def mix(trained: dict[str, torch.Tensor], base: dict[str, torch.Tensor], alpha: float) -> dict[str, torch.Tensor]:
+    """The interpolated state dict (head tensors and buffers as trained)."""
+    missing = sorted(set(base) - set(trained))
+    if missing:
+        sys.exit(f"the trained model has no {missing[0]}: is it a mini-bert checkpoint?")
+    return {k: alpha * v + (1.0 - alpha) * base[k].to(v.dtype) if k in base else v for k, v in trained.items()}
+
+
+def choose(rows: list[dict]) -> dict:
+    """The rule of the module docstring."""
+    floor = next(r for r in rows if r["alpha"] == 1.0)["token_top1"]
+    ok = [r for r in rows if r["token_top1"] >= floor]
+    return max(ok, key=lambda r: (r["dev_cloze_hits"], r["alpha"]))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("src", type=Path, help="a trained mini-bert folder (save_pretrained), e.g. .../main/latest")
+    ap.add_argument("--out", type=Path, required=True, help="where the chosen model is saved (save_pretrained)")
+    ap.add_argument("--alphas", default="0.5,0.6,0.75,0.85,1.0", help="comma separated; 1.0 is always added")
+    ap.add_argument("--alpha", type=float, default=None, help="skip the sweep and use this alpha")
+    ap.add_argument("--corpus", type=Path, default=Path("/root/mlm-data/corpus"))
+    ap.add_argument("--dev-cloze", type=Path, default=HERE / "cloze_dev.txt")
+    ap.add_argument("--heldout-seqs", type=int, default=300, help="held-out sample for the top-1 floor")
+    ap.add_argument("--seed", type=int, default=4321, help="held-out sample and masking (not evaluate.py's)")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    if "cloze_eval" in args.dev_cloze.name:
+        sys.exit("the evaluation cloze set must not be used to choose alpha")
+    t0 = time.time()
+    model, tok = load(args.src)
+    trained = {k: v.clone() for k, v in model.state_dict().items()}
+    base = pretrained_encoder()
+    alphas = [args.alpha] if args.alpha is not None else sorted({float(a) for a in args.alphas.split(",")} | {1.0})
+    rows = []
+    if args.alpha is None:
+        held = cached_split(tok, args.corpus, "heldout", Path("/root/mlm-train/eval-cache"))
+        sp = Specials.of(tok)
+        idx = np.sort(np.random.default_rng(args.seed).permutation(len(held.seq_len))[: args.heldout_seqs])
+        dev = read_cloze(args.dev_cloze)
+        for alpha in alphas:
+            model.load_state_dict(mix(trained, base, alpha))
+            acc = masked_accuracy(model, held, idx, sp, args.seed)
+            cz = cloze(model, tok, dev)
+            rows.append({"alpha": alpha, "token_top1": acc["top1"], "token_top5": acc["top5"],
+                         "dev_cloze_hits": cz["hits"], "dev_cloze_total": cz["total"]})  # fmt: skip
+            print(json.dumps(rows[-1]), flush=True)
+        alpha = choose(rows)["alpha"]
+    else:
+        alpha = args.alpha
+    model.load_state_dict(mix(trained, base, alpha))
+    args.out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(args.out)
+    tok.save_pretrained(args.out)
+    state_file = args.src / "training_state.json"
+    state = json.loads(state_file.read_text()) if state_file.exists() else {}
+    state["wise_ft"] = {
+        "alpha": alpha,
+        "source": str(args.src),
+        "sweep": rows,
+        "rule": "most dev-cloze top-5 hits among alphas whose held-out top-1 >= alpha 1.0's; ties to larger alpha",
+        "dev_cloze": args.dev_cloze.name,
+        "heldout_sample": {"sequences": args.heldout_seqs, "seed": args.seed},
+        "seconds": round(time.time() - t0, 1),
+    }
+    (args.out / "training_state.json").write_text(json.dumps(state, indent=2))
+    print(f"alpha {alpha} -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()
