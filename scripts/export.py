@@ -59,6 +59,22 @@ def schedule_changes(train_log: Path) -> list[str]:
     return changes
 
 
+def eval_curve(train_log: Path, points: int = 9) -> str:
+    """'0.00M: 0.043, 2.50M: 0.118, ...' from the run's periodic held-out evaluations in train.log."""
+    if not train_log.exists():
+        return "(no train.log)"
+    rows = []
+    for line in train_log.read_text().splitlines():
+        if " eval step " in line and " tokens " in line:
+            tokens = int(line.split(" tokens ", 1)[1].split(":")[0])
+            top1 = float(line.split(" top1 ", 1)[1].split()[0])
+            rows.append((tokens, top1))
+    picked = rows[:: max(1, len(rows) // (points - 1))]
+    if rows and picked[-1] != rows[-1]:
+        picked.append(rows[-1])
+    return ", ".join(f"{t / 1e6:.2f}M: {v:.3f}" for t, v in picked)
+
+
 def model_card(alias: str, ev: dict, state: dict, manifest: dict, n_params: int, size_mb: float) -> str:
     """README.md of the exported folder."""
     cfg = state["cfg"]
@@ -98,22 +114,28 @@ def model_card(alias: str, ev: dict, state: dict, manifest: dict, n_params: int,
         if changes
         else ""
     )
+    resumes = "".join(
+        f"#   this run: resumed with --{c.split()[0].replace('_', '-')} {c.split()[3]} at {c.split(' at ')[1]}\n"
+        for c in changes
+    )
+    passes = f"{state['epoch']} full pass{'' if state['epoch'] == 1 else 'es'} over the data"
     wise = state.get("wise_ft")
     if wise:
         sweep_rows = "\n".join(
-            f"| {r['alpha']:g} | {r['token_top1']:.3f} | {r['token_top5']:.3f} | "
-            f"{r['dev_cloze_hits']} / {r['dev_cloze_total']} |{' **chosen**' if r['alpha'] == wise['alpha'] else ''}"
+            f"| {r['alpha']:g}{' (chosen)' if r['alpha'] == wise['alpha'] else ''} | {r['token_top1']:.3f} | "
+            f"{r['token_top5']:.3f} | {r['dev_cloze_hits']} / {r['dev_cloze_total']} |"
             for r in wise["sweep"]
         )
         wise_text = f"""
 **Weight interpolation (WiSE-FT).** After training, every encoder and embedding weight was mixed back towards
 all-MiniLM-L6-v2: `{wise["alpha"]:g} * trained + {1 - wise["alpha"]:g} * pretrained` (the MLM head kept as
 trained). Training on this archaic, dictionary-heavy corpus slowly trades MiniLM's everyday English for that
-register; the mix keeps part of both. The rule was fixed before the sweep: the most top-5 hits on the
+register; the mix keeps part of both. The rule (fixed before this final sweep, after a trial sweep on an earlier
+checkpoint): the most top-5 hits on the
 *development* cloze set `scripts/{wise["dev_cloze"]}` (47 sentences written for this purpose, disjoint from the
 evaluation set) among the alphas whose masked-token top-1 on a held-out sample
-({wise["heldout_sample"]["sequences"]} sequences, seed {wise["heldout_sample"]["seed"]}) is at least the trained
-model's own; `scripts/cloze_eval.txt` was not used to choose.
+({wise["heldout_sample"]["sequences"]} sequences, seed {wise["heldout_sample"]["seed"]}) is at most 0.01 below the
+trained model's own; `scripts/cloze_eval.txt` was not used to choose.
 
 | alpha (weight of the trained model) | held-out top-1 | held-out top-5 | dev cloze top-5 hits |
 | --- | --- | --- | --- |
@@ -125,8 +147,7 @@ model's own; `scripts/cloze_eval.txt` was not used to choose.
         src_dir = f"/root/mlm-train/{alias}/wise"
     else:
         wise_text, wise_cmd, src_dir = "", "", f"/root/mlm-train/{alias}/main/latest"
-    evals = state.get("evals", [])
-    curve = ", ".join(f"{e['tokens'] / 1e6:.2f}M: {e['top1']:.3f}" for e in evals[:: max(1, len(evals) // 8)])
+    curve = state.get("eval_curve", "")
     return f"""---
 license: {licence}
 language: en
@@ -201,16 +222,17 @@ AdamW (betas 0.9/0.98, weight decay {cfg["weight_decay"]}, no decay on biases an
 {"bfloat16 autocast, float32 weights" if cfg.get("bf16") else "float32"}; seed {cfg["seed"]}. The output bias
 was initialised to the log unigram frequencies of the training tokens.{changes_text}
 
-Trained for {state["tokens"]:,} tokens ({state["step"]:,} steps, {state["epoch"]} full passes over the data) in
-{fmt_hours(state["train_seconds"])} of wall-clock time on a shared 2-core x86-64 CPU (AVX-512, no GPU;
-`torch.set_num_threads(2)`), exported on {platform.machine()}.
+Trained for {state["tokens"]:,} tokens ({state["step"]:,} steps, {passes}) in
+{fmt_hours(state["train_seconds"])} of wall-clock time on a shared 2-core x86-64 CPU (AVX-512, no GPU): one thread
+per run while the two bundled models trained side by side, sharing the machine with development work; exported on
+{platform.machine()}.
 {wise_text}
 Reproduce (see `scripts/README.md`):
 
 ```
 python scripts/build_corpus.py
 python scripts/train_mlm.py --model {alias} --run main        # resumable: add --resume after an interruption
-{wise_cmd}python scripts/evaluate.py {src_dir} --out /root/mlm-train/{alias}/main/eval.json
+{resumes}{wise_cmd}python scripts/evaluate.py {src_dir} --out /root/mlm-train/{alias}/main/eval.json
 python scripts/export.py --model {alias} --src {src_dir} --eval /root/mlm-train/{alias}/main/eval.json \\
     --out assets/models/{alias}
 ```
@@ -230,6 +252,7 @@ def export(alias: str, src: Path, eval_json: Path, out: Path, corpus: Path) -> N
     state = json.loads((src / "training_state.json").read_text())
     run_dir = Path(state["wise_ft"]["source"]).parent if "wise_ft" in state else src.parent
     state["schedule_changes"] = schedule_changes(run_dir / "train.log")
+    state["eval_curve"] = eval_curve(run_dir / "train.log")
     manifest = json.loads((corpus / "manifest.json").read_text())
     if out.exists():
         shutil.rmtree(out)

@@ -7,7 +7,8 @@ longer the encoder trains on it the more it trades MiniLM's everyday English for
 
 ``alpha`` is chosen by a rule fixed in advance, on data that is not the reported evaluation: the largest number of
 top-5 hits on the development cloze set (``cloze_dev.txt``) among the alphas whose masked-token top-1 on a
-held-out sample is at least that of the trained model itself (alpha = 1); ties go to the larger alpha.
+held-out sample is at most one point (0.01) below that of the trained model itself (alpha = 1); ties go to the
+larger alpha.
 ``cloze_eval.txt`` is never read here.
 
 Usage::
@@ -30,6 +31,7 @@ from mlm_data import Specials, cached_split, masked_accuracy
 from safetensors.torch import load_file
 
 HERE = Path(__file__).resolve().parent
+TOP1_TOLERANCE = 0.01  # held-out top-1 an alpha may lose against the trained model and still be chosen
 
 
 def pretrained_encoder() -> dict[str, torch.Tensor]:
@@ -44,17 +46,28 @@ def pretrained_encoder() -> dict[str, torch.Tensor]:
     }
 
 
-def mix(trained: dict[str, torch.Tensor], base: dict[str, torch.Tensor], alpha: float) -> dict[str, torch.Tensor]:
-    """The interpolated state dict (head tensors and buffers as trained)."""
-    missing = sorted(set(base) - set(trained))
+@torch.no_grad()
+def mix(model, trained: dict[str, torch.Tensor], base: dict[str, torch.Tensor], alpha: float) -> None:
+    """Set `model`'s weights to the interpolation, in place (head tensors and buffers as trained).
+
+    In place on purpose: the decoder is tied to the word embeddings, and `load_state_dict` with a dict holding
+    both names would write the shared tensor twice, the last (unmixed decoder) value winning."""
+    live = model.state_dict()  # tensors that share storage with the parameters, tied ones included
+    missing = sorted(set(base) - set(live))
     if missing:
         sys.exit(f"the trained model has no {missing[0]}: is it a mini-bert checkpoint?")
-    return {k: alpha * v + (1.0 - alpha) * base[k].to(v.dtype) if k in base else v for k, v in trained.items()}
+    for name, value in trained.items():
+        live[name].copy_(value)
+    for name, pre in base.items():
+        live[name].copy_(alpha * trained[name] + (1.0 - alpha) * pre.to(trained[name].dtype))
+    tied = model.cls.predictions.decoder.weight
+    if tied.data_ptr() != model.bert.embeddings.word_embeddings.weight.data_ptr():
+        sys.exit("expected the decoder to be tied to the word embeddings")
 
 
-def choose(rows: list[dict]) -> dict:
+def choose(rows: list[dict], tolerance: float = TOP1_TOLERANCE) -> dict:
     """The rule of the module docstring."""
-    floor = next(r for r in rows if r["alpha"] == 1.0)["token_top1"]
+    floor = next(r for r in rows if r["alpha"] == 1.0)["token_top1"] - tolerance
     ok = [r for r in rows if r["token_top1"] >= floor]
     return max(ok, key=lambda r: (r["dev_cloze_hits"], r["alpha"]))
 
@@ -87,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
         idx = np.sort(np.random.default_rng(args.seed).permutation(len(held.seq_len))[: args.heldout_seqs])
         dev = read_cloze(args.dev_cloze)
         for alpha in alphas:
-            model.load_state_dict(mix(trained, base, alpha))
+            mix(model, trained, base, alpha)
             acc = masked_accuracy(model, held, idx, sp, args.seed)
             cz = cloze(model, tok, dev)
             rows.append({"alpha": alpha, "token_top1": acc["top1"], "token_top5": acc["top5"],
@@ -96,7 +109,7 @@ def main(argv: list[str] | None = None) -> None:
         alpha = choose(rows)["alpha"]
     else:
         alpha = args.alpha
-    model.load_state_dict(mix(trained, base, alpha))
+    mix(model, trained, base, alpha)
     args.out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(args.out)
     tok.save_pretrained(args.out)
@@ -106,7 +119,8 @@ def main(argv: list[str] | None = None) -> None:
         "alpha": alpha,
         "source": str(args.src),
         "sweep": rows,
-        "rule": "most dev-cloze top-5 hits among alphas whose held-out top-1 >= alpha 1.0's; ties to larger alpha",
+        "rule": f"most dev-cloze top-5 hits among alphas whose held-out top-1 >= alpha 1.0's - {TOP1_TOLERANCE}; "
+        "ties to the larger alpha",
         "dev_cloze": args.dev_cloze.name,
         "heldout_sample": {"sequences": args.heldout_seqs, "seed": args.seed},
         "seconds": round(time.time() - t0, 1),

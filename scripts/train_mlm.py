@@ -317,7 +317,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         torch.manual_seed(cfg["seed"])  # dropout stream
         ev = masked_accuracy(model, held, eval_idx, sp, cfg["seed"])
-        state["evals"].append({"step": 0, "tokens": 0, **ev})
+        state["evals"].append({**ev, "step": 0, "tokens_seen": 0})
         log.info("eval step 0: loss %.3f top1 %.4f top5 %.4f (%d masked tokens)", ev["loss"], ev["top1"],
                  ev["top5"], ev["tokens"])  # fmt: skip
     del ckpt
@@ -371,7 +371,7 @@ def main(argv: list[str] | None = None) -> None:
         done = state["tokens"] >= cfg["max_tokens"] or out_of_time or bool(stop_requested)
         if now - last_eval >= 60 * args.eval_minutes or done:
             ev = masked_accuracy(model, held, eval_idx, sp, cfg["seed"])
-            state["evals"].append({"step": state["step"], "tokens": state["tokens"], **ev})
+            state["evals"].append({**ev, "step": state["step"], "tokens_seen": state["tokens"]})  # ev["tokens"]: masked
             log.info("eval step %d tokens %d: loss %.3f top1 %.4f top5 %.4f", state["step"], state["tokens"],
                      ev["loss"], ev["top1"], ev["top5"])  # fmt: skip
             last_eval = time.time()

@@ -76,9 +76,11 @@ def test_attribute_is_the_cli_document(client, capsys):
     expected = cli_json(capsys, "attribute", "--model", "mini-bert", "--mask", "1", "--steps", "16", TWO_MASKS)
     assert_same_attribution(result, expected)
     assert result["mask_position"] == predict_masks(load_model("mini-bert"), TWO_MASKS).masks[1].position
-    # Completeness, the independent check of integrated gradients: the scores add up to f(x) - f(x').
-    assert sum(result["attributions"]) == pytest.approx(result["score_input"] - result["score_baseline"] -
-                                                        result["delta"], abs=1e-6)
+    # Completeness, the independent check of integrated gradients: the scores add up to f(x) - f(x'), missing it
+    # by Captum's convergence delta (sum - (f(x) - f(x'))), which 16 steps leave small but not zero
+    change = result["score_input"] - result["score_baseline"]
+    assert sum(result["attributions"]) == pytest.approx(change + result["delta"], abs=1e-6)
+    assert abs(result["delta"]) <= 0.05 * abs(change)
 
 
 def test_attribute_with_target_contrast_and_method(client, capsys):

@@ -17,6 +17,7 @@ from explorer.fill_mask import FillMaskResult, TargetScore
 BAR_COLOR = "#4f6bed"
 TOP1_COLOR = "#e8590c"
 ROW_HEIGHT = 24
+SUBPLOT_GAP_PX = 65  # between one mask's x tick labels and the next mask's title
 
 
 def percent_format(top: float) -> str:
@@ -38,7 +39,12 @@ def plot_topk(result: FillMaskResult) -> go.Figure:
     """
     count = len(result.masks)
     titles = [_mask_title(number, count, mask.position) for number, mask in enumerate(result.masks, start=1)]
-    figure = make_subplots(rows=count, cols=1, subplot_titles=titles, vertical_spacing=0.12 / max(count, 1))
+    top_k = max((len(m.predictions) for m in result.masks), default=1)
+    height = 80 + count * (top_k * ROW_HEIGHT + 70)
+    # plotly sizes the gap between subplots as a fraction of the plotting area; the gap must hold one subplot's
+    # tick labels and the next one's title (~60 px) whatever the number of masks and fillers
+    spacing = min(0.5, SUBPLOT_GAP_PX / max(1, height - 80)) if count > 1 else 0.0
+    figure = make_subplots(rows=count, cols=1, subplot_titles=titles, vertical_spacing=spacing)
     longest = 1
     for row, mask in enumerate(result.masks, start=1):
         predictions = mask.predictions
@@ -68,9 +74,8 @@ def plot_topk(result: FillMaskResult) -> go.Figure:
         )
         top = max((p.score for p in predictions), default=1.0)
         figure.update_xaxes(range=[0, min(1.0, top * 1.25) or 1.0], tickformat=percent_format(top), row=row, col=1)
-    top_k = max((len(m.predictions) for m in result.masks), default=1)
     figure.update_layout(
-        height=80 + count * (top_k * ROW_HEIGHT + 70),
+        height=height,
         margin={"l": 20 + 7 * min(longest, 24), "r": 30, "t": 50, "b": 30},
         bargap=0.25,
         template="plotly_white",
