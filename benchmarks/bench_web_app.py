@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import statistics
 import time
 from pathlib import Path
 
+import harness  # noqa: F401  (puts tests/ on sys.path, for app_server)
+from app_server import running_app
 from playwright.sync_api import sync_playwright
-
-from explorer.ui.app import build_demo, launch
-from explorer.ui.options import ServeOptions
 
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -41,12 +39,6 @@ TABS = (
     ("Attribution", "#attribution-button", "#attribution-tokens .attribution-token"),
     ("Compare", "#compare-button", "#compare-columns .compare-column"),
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def click_to_result(page, url: str, sentence: str, tab: str, button: str, ready: str) -> float:
@@ -72,29 +64,22 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=4)
     ap.add_argument("--screenshot", type=Path, default=None, help="save the Predict tab here (PNG)")
     args = ap.parse_args()
-    demo = build_demo()
-    options = ServeOptions(host="127.0.0.1", port=free_port(), share=False, model=None, allow_local=(),
-                           concurrency=4)
-    _, url, _ = launch(demo, options, prevent_thread_lock=True, quiet=True)
     times: dict[str, list[float]] = {tab: [] for tab, _, _ in TABS}
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
-            context = browser.new_context(viewport={"width": 1280, "height": 1000})
-            page = context.new_page()
-            page.set_default_timeout(120_000)
-            for r in range(args.repeats):
-                for tab, button, ready in TABS:
-                    seconds = click_to_result(page, url, SENTENCES[r % len(SENTENCES)], tab, button, ready)
-                    times[tab].append(round(seconds, 3))
-            if args.screenshot:
-                click_to_result(page, url, README_SENTENCE, *TABS[0])
-                page.wait_for_timeout(500)  # let plotly finish its transition
-                args.screenshot.parent.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(args.screenshot), full_page=False)
-            browser.close()
-    finally:
-        demo.close()
+    with running_app() as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(120_000)
+        for r in range(args.repeats):
+            for tab, button, ready in TABS:
+                seconds = click_to_result(page, url, SENTENCES[r % len(SENTENCES)], tab, button, ready)
+                times[tab].append(round(seconds, 3))
+        if args.screenshot:
+            click_to_result(page, url, README_SENTENCE, *TABS[0])
+            page.wait_for_timeout(500)  # let plotly finish its transition
+            args.screenshot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(args.screenshot), full_page=False)
+        browser.close()
     print(f"{'tab':<12} {'first (s)':>10} {'warm median (s)':>16}  all")
     for tab, values in times.items():
         warm = statistics.median(values[1:]) if len(values) > 1 else float("nan")
