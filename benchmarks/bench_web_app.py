@@ -18,12 +18,9 @@ import time
 from pathlib import Path
 
 import harness  # noqa: F401  (puts tests/ on sys.path, for app_server)
-from app_server import running_app
+from app_server import CHROMIUM, CHROMIUM_ARGS, running_app
 from playwright.sync_api import sync_playwright
 
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync"]
 SENTENCES = (
     "She poured a cup of [MASK] and sat down to read.",
     "The children are playing in the [MASK] after school.",
@@ -66,7 +63,7 @@ def main() -> None:
     args = ap.parse_args()
     times: dict[str, list[float]] = {tab: [] for tab, _, _ in TABS}
     with running_app() as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1280, "height": 1000})
         page = context.new_page()
         page.set_default_timeout(120_000)

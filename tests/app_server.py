@@ -10,6 +10,11 @@ from pathlib import Path
 from explorer.ui.app import build_demo, launch
 from explorer.ui.options import ServeOptions
 
+# Debian's Chromium (never a browser downloaded by Playwright) and the flags every browser test and benchmark uses
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
 import pytest
-from app_server import running_app
+from app_server import CHROMIUM, CHROMIUM_ARGS, running_app
 
 from explorer.attribution import attribute_tokens
 from explorer.documents import predict_document
@@ -26,9 +26,6 @@ from explorer.figures.predictions import token_label
 from explorer.fill_mask import predict_masks
 from explorer.models import load_model
 
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 TEXT = "the cat sat on the [MASK]."
 HOSTILE = "<img src=x onerror=alert(1)> the [MASK] sat"
@@ -96,7 +93,7 @@ def app_url(bundled_assets) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser():
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
