@@ -286,8 +286,16 @@ def _load_uncached(name: str, device: torch.device, dtype: torch.dtype, trust_re
     model.to(device)
     model.eval()
     install_position_narrowing(model)
+    _install_inspection_hooks(model)
     _install_output_hooks(model)
     return LoadedModel(model=model, tokenizer=tokenizer, info=_describe(name, source, kind, model, tokenizer))
+
+
+def _install_inspection_hooks(model: PreTrainedModel) -> None:
+    """The layer lens's and head ablation's hooks, idle until a call asks; installed before the model is shared."""
+    from explorer.layers import install_layer_lens
+
+    install_layer_lens(model)
 
 
 def _install_output_hooks(model: PreTrainedModel) -> None:
