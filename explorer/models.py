@@ -293,9 +293,11 @@ def _load_uncached(name: str, device: torch.device, dtype: torch.dtype, trust_re
 
 def _install_inspection_hooks(model: PreTrainedModel) -> None:
     """The layer lens's and head ablation's hooks, idle until a call asks; installed before the model is shared."""
+    from explorer.ablation import install_head_ablation
     from explorer.layers import install_layer_lens
 
     install_layer_lens(model)
+    install_head_ablation(model)
 
 
 def _install_output_hooks(model: PreTrainedModel) -> None:
