@@ -114,8 +114,18 @@ def _add_predict_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--top-k", type=int, default=5, help="fillers per mask (default 5)")
     parser.add_argument("--targets", default=None, help="comma-separated words to score at every mask")
     parser.add_argument("--skip-special-tokens", action="store_true", help="leave special tokens out of the top-k")
+    parser.add_argument("--joint", action="store_true",
+                        help="also fill the masks jointly: one at a time, the model re-run with each word filled in")
+    parser.add_argument("--order", default="confidence",
+                        help="with --joint: confidence (surest mask first, the default) or left-to-right")
+    parser.add_argument("--beam", type=int, default=1,
+                        help="with --joint: hypotheses kept per step, 1 to 8 (default 1)")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("text", nargs="+", help='texts with [MASK], e.g. "Paris is the [MASK] of France."')
+    parser.epilog = EXAMPLES_EPILOG.format(examples=(
+        '  mlm-explorer predict "Paris is the [MASK] of France."\n'
+        '  mlm-explorer predict --joint --beam 4 "The [MASK] was cold and the [MASK] was hot."'))
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
 
 
 def _run_predict(args: argparse.Namespace) -> int:
@@ -124,17 +134,27 @@ def _run_predict(args: argparse.Namespace) -> int:
     from explorer.fill_mask import predict_masks
 
     targets = list(parse_words(args.targets)) if args.targets is not None else None
+    if args.joint:
+        from explorer.joint import check_joint_options
+
+        check_joint_options(args.order, args.beam)  # before the model loads
     model = load_from_args(args)
     results = [
         predict_masks(model, text, top_k=args.top_k, targets=targets, skip_special_tokens=args.skip_special_tokens)
         for text in args.text
     ]
+    joints = _joint_fills(model, args) if args.joint else None
     if args.json:
+        if joints is not None:
+            from explorer.documents import predict_joint_document
+
+            print_json(predict_joint_document(model.info, results, joints))
+            return 0
         print_json(predict_document(model.info, results))
         return 0
     info = model.info
     print(model_header(info))
-    for result in results:
+    for index, result in enumerate(results):
         print()
         print(result.text)
         for number, mask in enumerate(result.masks, start=1):
@@ -151,7 +171,28 @@ def _run_predict(args: argparse.Namespace) -> int:
         if len(result.masks) > 1:
             print("  (each mask predicted independently, the others kept masked)")
         print(f"  filled: {result.filled_text}")
+        if joints is not None:
+            _print_joint(joints[index])
     return 0
+
+
+def _joint_fills(model: Any, args: argparse.Namespace) -> list[Any]:
+    from explorer.joint import fill_jointly
+
+    return [fill_jointly(model, text, order=args.order, beam=args.beam) for text in args.text]
+
+
+def _print_joint(joint: Any) -> None:
+    from explorer.figures.labels import token_label
+
+    print(f"  jointly ({joint.order}, beam {joint.beam}): {joint.filled_text}")
+    for number, step in enumerate(joint.steps, start=1):
+        independent = joint.independent[step.mask]
+        note = "" if not joint.differs[step.mask] else f"   (independent top-1: {token_label(independent.token)!r})"
+        print(f"    step {number}: mask {step.mask + 1} (token {step.position}) <- {token_label(step.token)!r} "
+              f"p={step.probability:.4f}{note}")
+    print(f"    log-probability {joint.log_probability:.4f}; independent top-1s: {joint.independent_text} "
+          f"(sum of their own log-probabilities {joint.independent_log_probability:.4f})")
 
 
 def _add_compare_arguments(parser: argparse.ArgumentParser) -> None:
@@ -333,6 +374,118 @@ def _run_attribute(args: argparse.Namespace) -> int:
     return 0
 
 
+EXAMPLES_EPILOG = "examples:\n{examples}"
+
+
+def _add_layers_arguments(parser: argparse.ArgumentParser) -> None:
+    add_model_arguments(parser)
+    parser.add_argument("--top-k", type=int, default=5, help="words per layer and mask (default 5)")
+    parser.add_argument("--json", action="store_true",
+                        help='print one JSON document {"model", "tokens", "layers", "masks": [{"position", "layers"}]}')
+    parser.add_argument("text", help='a text with [MASK], e.g. "Paris is the [MASK] of France."')
+    parser.epilog = EXAMPLES_EPILOG.format(examples=(
+        '  mlm-explorer layers "Paris is the [MASK] of France."\n'
+        '  mlm-explorer layers --top-k 10 --json "The [MASK] was cold and the [MASK] was hot."'))
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+
+
+def _run_layers(args: argparse.Namespace) -> int:
+    from explorer.documents import layers_document
+    from explorer.figures.labels import mask_label, token_label
+    from explorer.layers import layer_predictions
+
+    model = load_from_args(args)
+    result = layer_predictions(model, args.text, top_k=args.top_k)
+    if args.json:
+        print_json(layers_document(result))
+        return 0
+    print(f"{model_header(model.info)}: the MLM head applied after each of {result.layers} layers (0 = embeddings)")
+    for number, mask in enumerate(result.masks, start=1):
+        final = mask.layers[-1].final_top1
+        print(f"\n{mask_label(number, len(result.masks))} (token {mask.position}); final top-1 "
+              f"{token_label(final.token)!r}:")
+        for entry in mask.layers:
+            words = "  ".join(f"{token_label(p.token)[:14]} {p.score:.3f}" for p in entry.predictions[:5])
+            print(f"  layer {entry.layer:>2}: {words:<80} final word rank {entry.final_top1.rank:>5}, "
+                  f"p={entry.final_top1.score:.4f}")
+    return 0
+
+
+def _add_ablate_arguments(parser: argparse.ArgumentParser) -> None:
+    add_model_arguments(parser)
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--heads", default=None, metavar="L:H,...",
+                      help="heads to remove, counted from 0: 2:5,3:7 (L:* = every head of layer L)")
+    what.add_argument("--scan", action="store_true",
+                      help="remove each head alone and report the change of the target's probability")
+    parser.add_argument("--mode", default="zero", help="zero (the default) or mean (its mean over the text)")
+    parser.add_argument("--mask", type=int, default=0, help="with --scan: which mask (0 = the first, the default)")
+    parser.add_argument("--target", default=None, metavar="WORD",
+                        help="with --scan: a one-piece word (default: the top-1 prediction)")
+    parser.add_argument("--top-k", type=int, default=5, help="with --heads: fillers per mask (default 5)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("text", help='a text with [MASK], e.g. "Paris is the [MASK] of France."')
+    parser.epilog = EXAMPLES_EPILOG.format(examples=(
+        '  mlm-explorer ablate --heads 2:5,3:7 "Paris is the [MASK] of France."\n'
+        '  mlm-explorer ablate --heads "0:*" --mode mean --json "Paris is the [MASK] of France."\n'
+        '  mlm-explorer ablate --scan --mask 1 --target hot --json "The [MASK] was cold and the [MASK] was hot."'))
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+
+
+def _run_ablate(args: argparse.Namespace) -> int:
+    from explorer.ablation import ablate_heads, check_mode, head_effects
+
+    check_mode(args.mode)
+    model = load_from_args(args)
+    if args.scan:
+        effects = head_effects(model, args.text, mask=args.mask, target=args.target, mode=args.mode)
+        if args.json:
+            from explorer.documents import head_effects_document
+
+            print_json(head_effects_document(effects))
+            return 0
+        _print_head_effects(model.info, effects)
+        return 0
+    result = ablate_heads(model, args.text, args.heads, mode=args.mode, top_k=args.top_k)
+    if args.json:
+        from explorer.documents import ablation_document
+
+        print_json(ablation_document(model.info, result))
+        return 0
+    _print_ablation(model, result)
+    return 0
+
+
+def _print_ablation(model: Any, result: Any) -> None:
+    from explorer.figures.labels import mask_label, token_label
+    from explorer.fill_mask import predict_masks
+
+    fill = result.fill_mask
+    plain = predict_masks(model, fill.text, top_k=len(fill.masks[0].predictions))
+    removed = ", ".join(f"{layer}:{head}" for layer, head in result.ablated) or "none"
+    print(f"{model_header(model.info)}; heads removed ({result.mode}): {removed}")
+    for number, (mask, before) in enumerate(zip(fill.masks, plain.masks, strict=True), start=1):
+        print(f"  {mask_label(number, len(fill.masks))} (token {mask.position}):   with the heads      without them")
+        for rank, (p, q) in enumerate(zip(mask.predictions, before.predictions, strict=True), start=1):
+            print(f"    {rank:>3}. {token_label(q.token)[:16]!r:<20} {q.score:7.4f}   "
+                  f"{token_label(p.token)[:16]!r:<20} {p.score:7.4f}")
+    print(f"  filled without them: {fill.filled_text}")
+
+
+def _print_head_effects(info: Any, effects: Any) -> None:
+    from explorer.figures.labels import token_label
+
+    print(f"{model_header(info)}: p({token_label(effects.target)!r}) at token {effects.mask_position} = "
+          f"{effects.baseline:.4f}; change when each head alone is removed ({effects.mode}):")
+    heads = len(effects.effects[0])
+    print("  layer " + "".join(f"{h:>9}" for h in range(heads)))
+    for layer, row in enumerate(effects.effects):
+        print(f"  {layer:>5} " + "".join(f"{value:+9.4f}" for value in row))
+    ranked = sorted(((v, layer, h) for layer, row in enumerate(effects.effects) for h, v in enumerate(row)),
+                    key=lambda item: -abs(item[0]))[:5]
+    print("  strongest: " + ", ".join(f"{layer}:{h} {v:+.4f}" for v, layer, h in ranked))
+
+
 def _add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     # explorer.ui.options imports no gradio, so building the parser stays fast for every other command.
     from explorer.ui.options import add_serve_arguments
@@ -358,6 +511,10 @@ COMMANDS: dict[str, Command] = {
                   _run_attention),
     "attribute": ("which input tokens made the model choose a word at a mask (integrated gradients)",
                   _add_attribute_arguments, _run_attribute),
+    "layers": ("what the model would predict at each mask after every layer (a logit lens)", _add_layers_arguments,
+               _run_layers),
+    "ablate": ("predictions with attention heads removed, or every head's effect on one prediction",
+               _add_ablate_arguments, _run_ablate),
     "models": ("list the bundled and locally cached models", _add_models_arguments, _run_models),
     "serve": ("start the web app", _add_serve_arguments, _run_serve),
 }

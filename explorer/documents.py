@@ -7,10 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from explorer.ablation import AblationResult, HeadEffects
 from explorer.attention import AttentionMaps
 from explorer.attribution import AttributedToken, TokenAttribution
 from explorer.compare import Comparison
 from explorer.fill_mask import FillMaskResult, TargetScore
+from explorer.joint import JointFill
+from explorer.layers import LayerPredictions
 from explorer.models import ModelInfo
 from explorer.rollout import Rollout
 
@@ -180,3 +183,92 @@ def catalog_document(entries: Sequence[ModelEntry]) -> dict[str, Any]:
             for e in entries
         ]
     }
+
+
+def layers_document(result: LayerPredictions) -> dict[str, Any]:
+    """The `mlm-explorer layers --json` document: {"model", "tokens", "layers", "masks": [{"position", "layers":
+    [{"layer", "predictions": [{"token_id", "token", "score"}], "final_top1": {"token_id", "token", "rank",
+    "score"}}]}]}; layer 0 is the embedding output, "layers" the number of transformer layers."""
+    return {
+        "model": result.model_name,
+        "tokens": list(result.tokens),
+        "layers": result.layers,
+        "masks": [
+            {
+                "position": mask.position,
+                "layers": [
+                    {
+                        "layer": entry.layer,
+                        "predictions": [
+                            {"token_id": p.token_id, "token": p.token, "score": p.score} for p in entry.predictions
+                        ],
+                        "final_top1": {
+                            "token_id": entry.final_top1.token_id,
+                            "token": entry.final_top1.token,
+                            "rank": entry.final_top1.rank,
+                            "score": entry.final_top1.score,
+                        },
+                    }
+                    for entry in mask.layers
+                ],
+            }
+            for mask in result.masks
+        ],
+    }
+
+
+def ablation_document(info: ModelInfo, result: AblationResult) -> dict[str, Any]:
+    """The `mlm-explorer ablate --heads ... --json` document: the predict document of the ablated model plus
+    "ablated": [[layer, head], ...] and "mode" ("zero" or "mean")."""
+    document = predict_document(info, [result.fill_mask])
+    document["ablated"] = [[layer, head] for layer, head in result.ablated]
+    document["mode"] = result.mode
+    return document
+
+
+def head_effects_document(effects: HeadEffects) -> dict[str, Any]:
+    """The `mlm-explorer ablate --scan --json` document: {"model", "tokens", "mask_position", "target", "target_id",
+    "baseline", "effects": [[float per head] per layer], "mode"}; effect = probability with the head removed −
+    baseline."""
+    return {
+        "model": effects.model_name,
+        "tokens": list(effects.tokens),
+        "mask_position": effects.mask_position,
+        "target": effects.target,
+        "target_id": effects.target_id,
+        "baseline": effects.baseline,
+        "effects": [list(row) for row in effects.effects],
+        "mode": effects.mode,
+    }
+
+
+def joint_document(joint: JointFill) -> dict[str, Any]:
+    """One text's joint filling (the "joint" entry of `mlm-explorer predict --joint --json`'s results):
+    {"order", "beam", "filled_text", "steps": [{"mask", "position", "token_id", "token", "probability"}] in filling
+    order, "words" in mask order, "log_probability", "independent": [{"token_id", "token", "score"}],
+    "independent_text", "independent_log_probability", "differs": [bool per mask]}."""
+    return {
+        "order": joint.order,
+        "beam": joint.beam,
+        "filled_text": joint.filled_text,
+        "steps": [
+            {"mask": s.mask, "position": s.position, "token_id": s.token_id, "token": s.token,
+             "probability": s.probability}
+            for s in joint.steps
+        ],
+        "words": list(joint.words),
+        "log_probability": joint.log_probability,
+        "independent": [{"token_id": p.token_id, "token": p.token, "score": p.score} for p in joint.independent],
+        "independent_text": joint.independent_text,
+        "independent_log_probability": joint.independent_log_probability,
+        "differs": list(joint.differs),
+    }
+
+
+def predict_joint_document(info: ModelInfo, results: Sequence[FillMaskResult],
+                           joints: Sequence[JointFill]) -> dict[str, Any]:
+    """`mlm-explorer predict --joint --json`: the predict document with a "joint" entry in every result."""
+    document = predict_document(info, results)
+    for entry, joint in zip(document["results"], joints, strict=True):
+        entry["joint"] = joint_document(joint)
+    return document
