@@ -40,10 +40,17 @@ class LayerPrediction:
 
 @dataclass(frozen=True, slots=True)
 class MaskLayers:
-    """Every layer's predictions at one mask; `position` indexes the result's `tokens`."""
+    """Every layer's predictions at one mask; `position` indexes the result's `tokens`.
+
+    `word_ids` are the words in the top-k of at least one layer (by their best rank, then first layer); `word_scores`
+    [layer][word] is each one's probability at every layer, for a layers x words picture.
+    """
 
     position: int
     layers: tuple[LayerPrediction, ...]
+    word_ids: tuple[int, ...] = ()
+    words: tuple[str, ...] = ()
+    word_scores: tuple[tuple[float, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +207,20 @@ def _build_result(model: LoadedModel, encoding: Any, probs: torch.Tensor, top_k:
             final = FinalTop1(token_id=final_id, token=final_token,
                               rank=int((probs[layer, row] > p_final).sum()) + 1, score=float(p_final))
             layers.append(LayerPrediction(layer=layer, predictions=predictions, final_top1=final))
-        masks.append(MaskLayers(position=position, layers=tuple(layers)))
+        # Words by the best rank they reach at any layer, then by the layer that first ranks them there.
+        firsts: dict[int, tuple[int, int]] = {}
+        for layer in range(probs.shape[0]):
+            for rank, token_id in enumerate(top_ids[layer, row].tolist()):
+                firsts[token_id] = min(firsts.get(token_id, (rank, layer)), (rank, layer))
+        word_ids = sorted(firsts, key=lambda i: firsts[i])
+        scores = probs[:, row, word_ids]  # [layer, word]
+        masks.append(MaskLayers(
+            position=position,
+            layers=tuple(layers),
+            word_ids=tuple(word_ids),
+            words=tuple(tokenizer.decode([i]) for i in word_ids),
+            word_scores=tuple(tuple(r) for r in scores.tolist()),
+        ))
     return LayerPredictions(
         model_name=model.info.name,
         text=encoding.text,
