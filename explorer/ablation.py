@@ -150,7 +150,7 @@ def parse_heads(spec: str | Sequence[Any], layers: int, heads: int) -> tuple[Hea
     """Heads written "2:5,3:7" ("L:*" = every head of layer L) or as (layer, head) pairs, checked against the model.
 
     Returns:
-        Distinct (layer, head) pairs in the order given.
+        Distinct (layer, head) pairs, sorted.
     """
     pairs: list[tuple[Any, Any]] = []
     if isinstance(spec, str):
@@ -181,7 +181,7 @@ def parse_heads(spec: str | Sequence[Any], layers: int, heads: int) -> tuple[Hea
             raise InputError(f"Head {layer}:{head} does not exist; this model has layers 0-{layers - 1} and heads "
                              f"0-{heads - 1} in each.")
         chosen[(layer, head)] = None
-    return tuple(chosen)
+    return tuple(sorted(chosen))
 
 
 def check_mode(mode: str) -> None:

@@ -14,6 +14,7 @@ from explorer.ui.page import mask_choices
 REQUIRED_IDS = {
     "model-picker", "text-input", "run-button", "predictions", "attention-view", "attention-button",
     "attribution-view", "attribution-button", "compare-view", "compare-button", "compare-models",
+    "layers-view", "layers-button", "joint-button",
 }
 
 
@@ -26,7 +27,7 @@ def test_the_page_has_the_documented_parts(config):
     ids = {c["props"].get("elem_id") for c in config["components"]}
     assert ids >= REQUIRED_IDS
     tabs = [c["props"]["label"] for c in config["components"] if c["type"] == "tabitem"]
-    assert tabs == ["Predict", "Attention", "Attribution", "Compare"]
+    assert tabs == ["Predict", "Attention", "Attribution", "Compare", "Layers"]
 
 
 def test_compare_opens_with_two_bundled_models_selected(config):
@@ -34,9 +35,9 @@ def test_compare_opens_with_two_bundled_models_selected(config):
     assert picker["props"]["value"] == ["mini-bert", "mini-roberta"]
 
 
-def test_only_the_four_api_names_are_public(config):
+def test_only_the_api_names_are_public(config):
     public = sorted(d["api_name"] for d in config["dependencies"] if d.get("api_visibility") == "public")
-    assert public == ["attention", "attribute", "compare", "predict"]
+    assert public == ["ablate", "attention", "attribute", "compare", "head_effects", "layers", "predict"]
 
 
 def test_the_theme_loads_no_web_fonts():

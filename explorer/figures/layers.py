@@ -42,7 +42,7 @@ def plot_layer_lens(result: LayerPredictions, mask: int = 0) -> go.Figure:
                            subplot_titles=titles)
     figure.add_trace(go.Heatmap(
         z=z, x=list(range(count)), y=layers, colorscale=LENS_COLORSCALE, zmin=0.0,
-        colorbar={"title": {"text": "probability"}, "x": 0.76},
+        colorbar={"title": {"text": "probability"}, "x": 1.02},
         text=[[f"{layer_names[layer]}<br>{words[w]}: {z[layer][w]:.4f}" for w in range(count)] for layer in layers],
         hoverinfo="text",
     ), row=1, col=1)
@@ -57,10 +57,12 @@ def plot_layer_lens(result: LayerPredictions, mask: int = 0) -> go.Figure:
              f"{escape_label(result.model_name)}")
     figure.update_layout(
         title={"text": title}, height=max(320, 34 * len(layers) + 200),
-        margin={"l": 90, "r": 20, "t": 80, "b": 110},
+        margin={"l": 90, "r": 90, "t": 80, "b": 110},
     )
     figure.update_xaxes(tickmode="array", tickvals=list(range(count)), ticktext=words, tickangle=-45, row=1, col=1)
-    figure.update_xaxes(type="log", autorange="reversed", title={"text": "rank (1 = top)"}, row=1, col=2)
+    decades = [10**k for k in range(len(str(max(ranks))) + 1)]
+    figure.update_xaxes(type="log", autorange="reversed", title={"text": "rank (1 = top)"}, tickmode="array",
+                        tickvals=decades, ticktext=[str(d) for d in decades], row=1, col=2)
     figure.update_yaxes(tickmode="array", tickvals=layers, ticktext=layer_names, row=1, col=1)
     return figure
 

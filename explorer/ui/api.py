@@ -16,6 +16,7 @@ from explorer.documents import attention_document, attribution_document, compare
 from explorer.errors import InputError
 from explorer.rollout import attention_rollout
 from explorer.ui.errors import shows_errors
+from explorer.ui.layers_api import build_layers_api
 from explorer.ui.model_picker import check_model_names
 from explorer.ui.page import DEFAULT_TOP_K
 from explorer.ui.state import AppState
@@ -67,4 +68,5 @@ def build_api(state: AppState) -> None:
     endpoints: tuple[Callable[..., dict], ...] = (predict, attention, attribute, compare)
     for name, fn in zip(API_NAMES, endpoints, strict=True):
         gr.api(shows_errors(fn), api_name=name)
+    build_layers_api(state)  # /layers, /ablate, /head_effects
 

@@ -15,6 +15,7 @@ from explorer.ui.attention_tab import build_attention_tab
 from explorer.ui.attribution_tab import build_attribution_tab
 from explorer.ui.compare_tab import build_compare_tab
 from explorer.ui.errors import shows_errors
+from explorer.ui.layers_tab import build_layers_tab
 from explorer.ui.model_picker import build_model_picker, render_model_info, render_model_problem
 from explorer.ui.options import ServeOptions
 from explorer.ui.page import DEFAULT_TOP_K, MAX_TOP_K, Page
@@ -45,6 +46,7 @@ CSS = """
 table.topk, table.targets, table.matrix, table.cross { border-collapse: collapse; margin: 6px 12px 6px 0; }
 table.topk td, table.topk th, table.targets td, table.targets th, table.matrix td, table.matrix th,
 table.cross td, table.cross th { border: 1px solid var(--border-color-primary); padding: 2px 8px; }
+table.joint tr.differs td { background: #ffe8cc; }
 .topk-tables { display: flex; flex-wrap: wrap; }
 .compare-columns { display: flex; gap: 12px; flex-wrap: wrap; }
 .compare-column { flex: 1 1 220px; border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px; }
@@ -69,7 +71,7 @@ INTRO = (
     "# MLM Explorer\n"
     "Type a sentence with `[MASK]` and look inside a masked language model: what it would put there (**Predict**), "
     "where every attention head looks (**Attention**), which words drove a prediction (**Attribution**), and how "
-    "several models differ (**Compare**)."
+    "several models differ (**Compare**); how a prediction forms layer by layer and which heads it needs (**Layers**)."
 )
 
 
@@ -109,6 +111,8 @@ def build_demo(model_name: str | None = None, allow_local: Sequence[str | Path] 
                 attribution = build_attribution_tab(page)
             with gr.Tab("Compare", id="compare", elem_id="tab-compare"):
                 compare, compare_models = build_compare_tab(page)
+            with gr.Tab("Layers", id="layers", elem_id="tab-layers"):
+                layers = build_layers_tab(page, head_choice=(attention.inputs[2], attention.inputs[3]))
         gr.Markdown(
             "Runs locally; nothing leaves this machine. The same computations are scriptable: see *Use via API* "
             "below, or `mlm-explorer --help`.",
@@ -144,7 +148,8 @@ def build_demo(model_name: str | None = None, allow_local: Sequence[str | Path] 
                           show_progress="hidden")
         chain = chain.then(predict.skippable(), inputs=[autorun, *predict.inputs], outputs=predict.outputs,
                            api_visibility="private")
-        for name, tab_run in (("attention", attention), ("attribution", attribution), ("compare", compare)):
+        for name, tab_run in (("attention", attention), ("attribution", attribution), ("compare", compare),
+                              ("layers", layers)):
             chain = chain.then(
                 _if_view(name, tab_run.skippable()), inputs=[autorun, view, *tab_run.inputs],
                 outputs=tab_run.outputs, api_visibility="private",

@@ -9,6 +9,7 @@ from explorer.encoding import parse_words
 from explorer.figures.predictions import plot_topk, render_filled_sentence, render_targets_table, render_topk_table
 from explorer.ui.errors import shows_errors
 from explorer.ui.export import plot_with_png_button, write_json_file
+from explorer.ui.joint_panel import build_joint_panel
 from explorer.ui.model_picker import render_model_info
 from explorer.ui.page import Page, TabRun
 from explorer.ui.share import build_share_query, render_share_link
@@ -35,6 +36,7 @@ def build_predict_tab(page: Page) -> tuple[TabRun, gr.Textbox]:
         with gr.Accordion("Table", open=False):
             table = gr.HTML(elem_id="topk-table")
         share = gr.HTML(elem_id="predict-share")
+        build_joint_panel(page)
     gr.Markdown("To save a chart as PNG, use the camera button in its toolbar (top right of the chart).",
                 elem_classes=["muted"])
 

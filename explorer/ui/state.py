@@ -35,6 +35,8 @@ class AppState:
         default_factory=lambda: LruCache(DEFAULT_RESULT_CACHE_SIZE, max_bytes=PASS_CACHE_BYTES,
                                          size_of=lambda text_pass: text_pass.nbytes))
     attributions: LruCache = field(default_factory=lambda: LruCache(DEFAULT_RESULT_CACHE_SIZE))
+    # Layer lens, head ablation and joint filling results (explorer/ui/layers_state.py).
+    inspections: LruCache = field(default_factory=lambda: LruCache(DEFAULT_RESULT_CACHE_SIZE))
 
     @classmethod
     def create(cls, allow_local: Sequence[str | Path] = ()) -> AppState:
