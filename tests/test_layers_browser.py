@@ -71,6 +71,10 @@ def test_layers_view_draws_the_lens_and_head_effects_and_switches_heads_off(page
     assert cells == [p.token.strip() for p in expected.masks[0].predictions]
     assert "0:0" in page.inner_text("#ablation-view")
 
+    page.fill("#ablate-heads textarea, #ablate-heads input", "1:1")
+    page.click("#ablate-add-head")  # the Attention tab's layer and head sliders start at 0 and 0
+    page.wait_for_function("document.querySelector('#ablate-heads textarea, #ablate-heads input').value == '1:1, 0:0'")
+
 
 def test_joint_filling_in_the_predict_tab(page):
     page.get_by_role("tab", name="Predict").click()

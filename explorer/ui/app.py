@@ -15,7 +15,7 @@ from explorer.ui.attention_tab import build_attention_tab
 from explorer.ui.attribution_tab import build_attribution_tab
 from explorer.ui.compare_tab import build_compare_tab
 from explorer.ui.errors import shows_errors
-from explorer.ui.layers_tab import build_layers_tab
+from explorer.ui.layers_tab import build_layers_tab, components_by_id
 from explorer.ui.model_picker import build_model_picker, render_model_info, render_model_problem
 from explorer.ui.options import ServeOptions
 from explorer.ui.page import DEFAULT_TOP_K, MAX_TOP_K, Page
@@ -112,7 +112,8 @@ def build_demo(model_name: str | None = None, allow_local: Sequence[str | Path] 
             with gr.Tab("Compare", id="compare", elem_id="tab-compare"):
                 compare, compare_models = build_compare_tab(page)
             with gr.Tab("Layers", id="layers", elem_id="tab-layers"):
-                layers = build_layers_tab(page, head_choice=(attention.inputs[2], attention.inputs[3]))
+                layers = build_layers_tab(page, head_choice=components_by_id(
+                    attention.inputs, "attention-layer", "attention-head-number"))
         gr.Markdown(
             "Runs locally; nothing leaves this machine. The same computations are scriptable: see *Use via API* "
             "below, or `mlm-explorer --help`.",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import gradio as gr
 
 from explorer.documents import ablation_document, head_effects_document, layers_document
@@ -92,3 +94,10 @@ def build_layers_tab(page: Page, head_choice: tuple[gr.Slider, gr.Slider] | None
 
         add_head.click(add, inputs=[heads, *head_choice], outputs=heads, queue=False, api_visibility="private")
     return TabRun(run, inputs, outputs)
+
+
+def components_by_id(components: Sequence[gr.components.Component], *elem_ids: str) -> tuple | None:
+    """The components with these elem_ids, in that order, or None when one is missing (the layout changed)."""
+    by_id = {getattr(c, "elem_id", None): c for c in components}
+    found = tuple(by_id.get(elem_id) for elem_id in elem_ids)
+    return None if any(c is None for c in found) else found
