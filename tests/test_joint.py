@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import cache
 
 import pytest
 import torch
@@ -18,9 +19,14 @@ TWO_MASKS = next(s for s in SENTENCES if s.count("[MASK]") == 2)
 THREE_MASKS = "the [MASK] was cold and the [MASK] [MASK] was hot."
 
 
+@cache
+def independent_model(folder: str):
+    return AutoModelForMaskedLM.from_pretrained(folder, attn_implementation="eager").eval()
+
+
 def independent_log_probs(folder, model, ids):
     """log p at every position [pos, vocab], -inf for special tokens, from a model loaded here."""
-    independent = AutoModelForMaskedLM.from_pretrained(str(folder), attn_implementation="eager").eval()
+    independent = independent_model(str(folder))
     tokenizer = model.tokenizer
     with torch.no_grad():
         log_probs = independent(input_ids=torch.tensor([ids])).logits[0].log_softmax(-1)
