@@ -31,11 +31,16 @@ BUNDLED_MODELS: tuple[BundledModel, ...] = (
 
 
 def assets_dir() -> Path:
-    """Folder holding the bundled models: `$MLM_EXPLORER_ASSETS`, else the repository's `assets/`."""
+    """Folder holding the bundled models: `$MLM_EXPLORER_ASSETS`; else `explorer/assets/` in an installed wheel
+    (setup.py copies the models there); else the checkout's top-level `assets/`."""
     override = os.environ.get(ASSETS_ENV)
     if override:
         return Path(override)
-    return Path(__file__).resolve().parent.parent / "assets"
+    package = Path(__file__).resolve().parent
+    installed = package / "assets"
+    if (installed / "models").is_dir():
+        return installed
+    return package.parent / "assets"
 
 
 def is_bundled_alias(name: str) -> bool:
