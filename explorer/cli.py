@@ -206,7 +206,8 @@ def _run_compare(args: argparse.Namespace) -> int:
     from explorer.bundled import BUNDLED_MODELS
     from explorer.compare import compare_models
     from explorer.documents import compare_document
-    from explorer.figures.labels import mask_label, token_label
+    from explorer.figures.compare import correlation_cell
+    from explorer.figures.labels import mask_names, percent, token_label
 
     names = args.model or [m.alias for m in BUNDLED_MODELS]
     if len(names) < 2:
@@ -218,26 +219,27 @@ def _run_compare(args: argparse.Namespace) -> int:
         print_json(compare_document(comparison))
         return 0
     print(comparison.text)
+    names = mask_names(comparison.text, len(comparison.agreement))
     for a in comparison.agreement:
-        print(f"\n{mask_label(a.mask + 1, len(comparison.agreement))}")
-        width = max(len(n) for n in comparison.models) + 2
-        print("  " + "".join(f"{n:<{width}}" for n in comparison.models))
+        print(f"\n{names[a.mask]}")
+        # Whole words: each column as wide as its longest "word  12.3%" cell
+        words = [[token_label(p.token) for p in r.masks[a.mask].predictions] for r in comparison.results]
+        cells = [[f"{w:<{max(map(len, ws))}} {percent(p.score):>6}" for w, p in zip(ws, r.masks[a.mask].predictions,
+                                                                                 strict=True)]
+                 for ws, r in zip(words, comparison.results, strict=True)]
+        widths = [max([len(n), *(len(c) for c in col)]) + 3 for n, col in zip(comparison.models, cells, strict=True)]
+        print("  " + "".join(f"{n:<{w}}" for n, w in zip(comparison.models, widths, strict=True)).rstrip())
         for rank in range(comparison.top_k):
-            cells = []
-            for result in comparison.results:
-                p = result.masks[a.mask].predictions[rank]
-                cells.append(f"{token_label(p.token)[:width - 9]} {p.score:.3f}".ljust(width))
-            print("  " + "".join(cells))
+            print("  " + "".join(f"{col[rank]:<{w}}" for col, w in zip(cells, widths, strict=True)).rstrip())
         for c in a.cross_probabilities:
-            value = (f"{c.probability:.4f}" if c.probability is not None
-                     else f"first piece {c.first_piece_probability:.4f}")
+            value = (percent(c.probability) if c.probability is not None
+                     else f"first piece {percent(c.first_piece_probability)}")
             print(f"  {c.model} gives {c.word_of}'s top-1 {c.word!r}: {value} (rank {c.first_piece_rank})")
         for i, name in enumerate(comparison.models):
             for j in range(i + 1, len(comparison.models)):
-                rho = a.rank_correlation[i][j]
-                rho_text = f"{rho:.2f}" if rho is not None else "n/a (under 3 shared words)"
+                rho = correlation_cell(a.rank_correlation[i][j], a.shared_words[i][j])
                 print(f"  {name} vs {comparison.models[j]}: top-k overlap {a.topk_overlap[i][j]:.0%}, "
-                      f"Spearman {rho_text}")
+                      f"Spearman {rho} over the words of either top-k both write as one token")
     return 0
 
 

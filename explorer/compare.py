@@ -13,8 +13,8 @@ from explorer.models import LoadedModel
 
 MIN_MODELS = 2
 MAX_MODELS = 4
-# Spearman's rho over fewer words than this says nothing.
-MIN_SHARED_WORDS = 3
+# Spearman's rho over fewer words than this says nothing (at 5 words only |rho| = 1 is significant at 5 %).
+MIN_SHARED_WORDS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +40,8 @@ class MaskAgreement:
     Words are compared as `word_key` writes them (without case and surrounding space). `topk_overlap` is the share
     of top-k words two models have in common; `common_words` are the words in every model's top-k (case-folded, in
     the first model's order). `rank_correlation` is Spearman's rho between two models' probabilities over the
-    words of either top-k that both can write as one token (`shared_words` of them), None below 3 such words.
+    words of either top-k that both can write as one token (`shared_words` of them), None below
+    `MIN_SHARED_WORDS` such words.
     """
 
     mask: int

@@ -12,7 +12,7 @@ from tiny_models import SENTENCES
 
 from explorer import InputError, load_model, predict_masks
 from explorer.cli import main
-from explorer.compare import compare_models, spearman
+from explorer.compare import MIN_SHARED_WORDS, compare_models, spearman
 from explorer.documents import compare_document, fill_mask_document
 from explorer.fill_mask import encode_targets
 
@@ -50,7 +50,7 @@ def test_agreement_matches_a_hand_computation(models, tiny_model_dirs):
         assert_cross_matches_pipeline(folders[cross.model], model, text, cross)
     assert 0 < len(agreement.cross_probabilities) <= len(models) * (len(models) - 1)
     for i in range(len(models)):
-        if agreement.shared_words[i][i] >= 3:
+        if agreement.shared_words[i][i] >= MIN_SHARED_WORDS:
             assert agreement.rank_correlation[i][i] == pytest.approx(1.0)
         for j in range(len(models)):
             assert agreement.rank_correlation[i][j] == agreement.rank_correlation[j][i]

@@ -9,8 +9,15 @@ from dataclasses import replace
 
 import pytest
 
-from explorer.compare import compare_models
-from explorer.figures.compare import plot_compare, render_agreement, render_compare_columns, render_tokenisations
+from explorer.compare import MIN_SHARED_WORDS, compare_models
+from explorer.figures.compare import (
+    correlation_cell,
+    plot_compare,
+    render_agreement,
+    render_compare_columns,
+    render_tokenisations,
+)
+from explorer.figures.labels import percent
 from explorer.models import load_model
 
 HOSTILE = "<img src=x onerror=alert(1)> the [MASK] sat"
@@ -30,7 +37,7 @@ def test_one_column_per_model_with_its_top_k(comparison):
         assert column.count("<li") == 4 * len(result.masks)
         for mask in result.masks:
             for p in mask.predictions:
-                assert f"{p.score:.1%}" in column
+                assert percent(p.score) in column
 
 
 def test_shared_words_are_marked_in_every_column(comparison):
@@ -51,8 +58,8 @@ def test_agreement_shows_the_comparisons_numbers(comparison):
             for value in row:
                 assert f"<td>{value:.0%}</td>" in html_text
         for cross in agreement.cross_probabilities:
-            shown = f"{cross.probability:.4f}" if cross.probability is not None else \
-                f"first piece {cross.first_piece_probability:.4f}"
+            shown = percent(cross.probability) if cross.probability is not None else \
+                f"first piece {percent(cross.first_piece_probability)}"
             assert shown in html_text
 
 
@@ -95,3 +102,37 @@ def test_models_that_agree_completely_share_every_word(comparison, tiny_model_di
     words = {p.token.strip() for mask in comparison.results[0].masks for p in mask.predictions}
     assert "" not in words  # so every one of them can be shared
     assert html_text.count("class='shared'") == html_text.count("<li") == 3 * 4 * 2
+
+
+def test_every_models_bars_share_one_scale(comparison):
+    html_text = render_compare_columns(comparison)
+    bars = re.findall(r"data-probability='([^']+)' style='width:([0-9.]+)%", html_text)
+    per_mask = 4 * len(comparison.results)
+    assert len(bars) == per_mask * len(comparison.agreement)
+    for m in range(len(comparison.agreement)):
+        # the columns are written model after model, mask after mask within each
+        shown = [bars[c * 4 * len(comparison.agreement) + m * 4 + r] for c in range(3) for r in range(4)]
+        top = max(float(p) for p, _ in shown)
+        for probability, width in shown:
+            assert float(width) == pytest.approx(100 * float(probability) / top, abs=0.01)
+    figure = plot_compare(comparison)
+    ranges = {tuple(axis.range) for name, axis in figure.layout.to_plotly_json().items() if name.startswith("xaxis")
+              for axis in [figure.layout[name]]}
+    assert len(ranges) == 1, ranges
+    top = max(p.score for r in comparison.results for mask in r.masks for p in mask.predictions)
+    assert ranges.pop()[1] >= top
+
+
+def test_spearman_names_its_set_and_size():
+    assert correlation_cell(0.5, MIN_SHARED_WORDS) == f"+0.50 (n = {MIN_SHARED_WORDS})"
+    assert correlation_cell(None, MIN_SHARED_WORDS - 1).startswith("too few words to correlate")
+    assert correlation_cell(0.9, MIN_SHARED_WORDS - 1) == f"too few words to correlate (n = {MIN_SHARED_WORDS - 1})"
+
+
+def test_the_agreement_caption_says_which_words_the_correlation_is_over(comparison):
+    html_text = render_agreement(comparison)
+    assert "either model's top-4 that both write as one token" in html_text
+    for agreement in comparison.agreement:
+        for rho_row, n_row in zip(agreement.rank_correlation, agreement.shared_words, strict=True):
+            for rho, n in zip(rho_row, n_row, strict=True):
+                assert f"data-n='{n}'>{correlation_cell(rho, n)}</td>" in html_text

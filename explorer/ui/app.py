@@ -53,7 +53,9 @@ table.joint tr.differs td { background: #ffe8cc; }
 .compare-column h4 { margin: 0; word-break: break-all; }
 .compare-mask-title { font-weight: 600; margin-top: 6px; }
 ol.compare-topk { margin: 4px 0; padding-left: 22px; }
-ol.compare-topk li { display: grid; grid-template-columns: minmax(60px, 9em) 1fr 4.5em; gap: 6px; align-items: center; }
+/* a fixed bar track: the same pixels per percent in every compared model's column */
+ol.compare-topk li { display: grid; grid-template-columns: minmax(60px, 1fr) 120px 4.5em; gap: 6px;
+                     align-items: center; }
 ol.compare-topk li.shared .word { color: #2f9e44; font-weight: 600; }
 .bar-track { background: var(--background-fill-secondary); height: 10px; border-radius: 3px; }
 .bar-track .bar { display: block; height: 10px; border-radius: 3px; }
