@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -37,6 +38,12 @@ def _quiet_libraries(debug: bool) -> None:
     """Keep stderr for our own messages: no progress bars or library warnings unless --debug."""
     if debug:
         return
+    # Through the environment while transformers is not imported yet, so that a command refusing its input
+    # before loading a model starts no library at all.
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    if "transformers" not in sys.modules:
+        return
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()
@@ -60,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, add_arguments, run) in COMMANDS.items():
-        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub = commands.add_parser(name, help=help_text, description=help_text, epilog=_examples(name),
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
         add_arguments(sub)
         sub.add_argument("--debug", action="store_true", help="show the traceback of a failure")
         sub.set_defaults(run=run)
@@ -129,8 +137,12 @@ def _add_predict_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_predict(args: argparse.Namespace) -> int:
+    # Cheap checks first: a typo is refused before torch and the model load (seconds).
+    check_text_first(*args.text)
+    check_positive("--top-k", args.top_k)
     from explorer.documents import predict_document
     from explorer.encoding import parse_words
+    from explorer.figures.labels import filled_sentence, mask_names, percent, token_label
     from explorer.fill_mask import predict_masks
 
     targets = list(parse_words(args.targets)) if args.targets is not None else None
@@ -157,20 +169,22 @@ def _run_predict(args: argparse.Namespace) -> int:
     for index, result in enumerate(results):
         print()
         print(result.text)
-        for number, mask in enumerate(result.masks, start=1):
-            label = f"mask {number} of {len(result.masks)}" if len(result.masks) > 1 else "mask"
-            print(f"  {label} (token {mask.position}):")
+        names = mask_names(result.text, len(result.masks))
+        for name, mask in zip(names, result.masks, strict=True):
+            print(f"  {name}:")
+            width = max(len(token_label(p.token)) for p in mask.predictions) + 2
             for rank, p in enumerate(mask.predictions, start=1):
-                print(f"    {rank:>3}. {p.token!r:<24} {p.score:8.4f}")
+                print(f"    {rank:>3}. {token_label(p.token):<{width}} {percent(p.score):>7}   "
+                      f"{p.piece!r} id {p.token_id}")
             for t in mask.targets:
                 if t.single_token:
-                    print(f"    target {t.word!r}: {t.first_piece_probability:.4f} (rank {t.first_piece_rank})")
+                    print(f"    target {t.word!r}: {percent(t.first_piece_probability)} (rank {t.first_piece_rank})")
                 else:
                     print(f"    target {t.word!r} is {len(t.pieces)} pieces {list(t.pieces)}: first piece "
-                          f"{t.first_piece_probability:.4f} (rank {t.first_piece_rank})")
+                          f"{percent(t.first_piece_probability)} (rank {t.first_piece_rank})")
         if len(result.masks) > 1:
             print("  (each mask predicted independently, the others kept masked)")
-        print(f"  filled: {result.filled_text}")
+        print(f"  filled: {filled_sentence(result)}")
         if joints is not None:
             _print_joint(joints[index])
     return 0
@@ -195,6 +209,27 @@ def _print_joint(joint: Any) -> None:
           f"(sum of their own log-probabilities {joint.independent_log_probability:.4f})")
 
 
+def check_text_first(*texts: str) -> None:
+    """The checks a text passes before any model loads (seconds saved on a typo): not empty, a mask typed.
+
+    The model's own checks (its mask token, its length limit) still run after loading.
+    """
+    from explorer.figures.labels import mask_contexts  # imports no torch, unlike explorer.encoding
+
+    example = "Paris is the [MASK] of France."
+    for text in texts:
+        if not text.strip():
+            raise InputError(f'The text is empty; type a sentence with [MASK] in it, e.g. "{example}"')
+        if not mask_contexts(text):
+            raise InputError(f'No [MASK] in the text {text!r}; try "{example}"')
+
+
+def check_positive(flag: str, value: int | None, minimum: int = 1) -> None:
+    """Refuse a numeric option below `minimum` before a model loads."""
+    if value is not None and value < minimum:
+        raise InputError(f"{flag} must be at least {minimum}, not {value}.")
+
+
 def _add_compare_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_arguments(parser, several=True)
     parser.add_argument("--top-k", type=int, default=5, help="fillers per mask and model (default 5)")
@@ -203,6 +238,9 @@ def _add_compare_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_compare(args: argparse.Namespace) -> int:
+    # Cheap checks first: a typo is refused before torch and the model load (seconds).
+    check_text_first(args.text)
+    check_positive("--top-k", args.top_k)
     from explorer.bundled import BUNDLED_MODELS
     from explorer.compare import compare_models
     from explorer.documents import compare_document
@@ -275,11 +313,13 @@ def _add_attention_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_attention(args: argparse.Namespace) -> int:
+    # Cheap checks first: a typo is refused before torch and the model load (seconds).
+    check_text_first(args.text)
     import numpy as np
 
     from explorer.attention import extract_attention
     from explorer.documents import attention_arrays, attention_document
-    from explorer.figures.labels import mask_label, token_label
+    from explorer.figures.labels import mask_names, token_label
     from explorer.rollout import attention_rollout
 
     model = load_from_args(args)
@@ -301,8 +341,9 @@ def _run_attention(args: argparse.Namespace) -> int:
     print(f"{model_header(info)}: {maps.layers} layers x {maps.heads} heads, {len(maps.tokens)} tokens")
     print("tokens: " + " ".join(f"{pos}:{token_label(token)}" for pos, token in enumerate(maps.tokens)))
     weights = maps.array()  # [layer, head, query_pos, key_pos]
+    names = mask_names(maps.text, len(maps.mask_positions))
     for number, pos in enumerate(maps.mask_positions, start=1):
-        print(f"\n{mask_label(number, len(maps.mask_positions))} (token {pos}) attends most to (mean of the heads):")
+        print(f"\n{names[number - 1]} (token {pos}) attends most to (mean of the heads):")
         for layer in range(maps.layers):
             print(f"  layer {layer:>2}: {_top_tokens(maps.tokens, weights[layer, :, pos].mean(axis=0))}")
         if rollout is not None:
@@ -312,9 +353,10 @@ def _run_attention(args: argparse.Namespace) -> int:
 
 
 def _top_tokens(tokens: Sequence[str], row: Any, count: int = 3) -> str:
-    # Quoted (repr) as in the attention figures' hovers: a token's own spaces and edges stay visible.
+    from explorer.figures.labels import token_label
+
     order = sorted(range(len(row)), key=lambda k: -float(row[k]))[:count]
-    return "  ".join(f"{tokens[k]!r} ({k}) {float(row[k]):.3f}" for k in order)
+    return "  ".join(f"'{token_label(tokens[k])}' ({k}) {float(row[k]):.1%}" for k in order)
 
 
 def _add_attribute_arguments(parser: argparse.ArgumentParser) -> None:
@@ -340,9 +382,21 @@ def _add_attribute_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_attribute(args: argparse.Namespace) -> int:
-    from explorer.attribution import METHOD_NAMES, attribute_tokens, convergence_warning
+    # Cheap checks first: a typo is refused before torch and the model load (seconds).
+    check_text_first(args.text)
+    check_positive("--mask", args.mask, minimum=0)
+    check_positive("--steps", args.steps)
+    check_positive("--batch-size", args.batch_size)
+    from explorer.figures.labels import mask_contexts, mask_name, percent, token_label
+
+    typed = mask_contexts(args.text)
+    if args.mask >= len(typed):
+        raise InputError(f"--mask {args.mask}: the text has {len(typed)} mask(s); give 0 to {len(typed) - 1}.")
+    from explorer.attribution import METHOD_NAMES, METHODS, attribute_tokens, convergence_warning
     from explorer.documents import attribution_document
 
+    if args.method not in METHODS:
+        raise InputError(f"--method {args.method!r} is not one of {', '.join(METHODS)}.")
     model = load_from_args(args)
     result = attribute_tokens(
         model, args.text, mask=args.mask,
@@ -359,17 +413,19 @@ def _run_attribute(args: argparse.Namespace) -> int:
     info = model.info
     steps = f", {result.steps} steps" if result.steps is not None else ""
     print(model_header(info))
-    print(f"{METHOD_NAMES[result.method]} of {result.score_label} at the mask (token {result.mask_position}){steps}")
-    print(f"target {result.target.token!r} (id {result.target.token_id}): probability {result.target.probability:.4f}")
+    name = mask_name(result.mask_index + 1, typed[result.mask_index])
+    print(f"{METHOD_NAMES[result.method]} of {result.score_label} at {name} (token {result.mask_position}){steps}")
+    print(f"target '{token_label(result.target.token)}' (id {result.target.token_id}): "
+          f"probability {percent(result.target.probability)}")
     if result.contrast is not None:
-        print(f"contrast {result.contrast.token!r} (id {result.contrast.token_id}): "
-              f"probability {result.contrast.probability:.4f}")
+        print(f"contrast '{token_label(result.contrast.token)}' (id {result.contrast.token_id}): "
+              f"probability {percent(result.contrast.probability)}")
     print(f"baseline: {result.baseline}")
     scale = max((abs(s) for s in result.scores), default=0.0) or 1.0
     for pos, (token, score) in enumerate(zip(result.tokens, result.scores, strict=True)):
         bar = ("█" if score > 0 else "▒") * round(20 * abs(score) / scale)
         note = "  <- mask" if pos == result.mask_position else ""
-        print(f"  {pos:>4} {token!r:<20} {score:+11.4g} {bar}{note}")
+        print(f"  {pos:>4} {token_label(token):<20} {score:+11.4g} {bar}{note}")
     print(f"f(x) = {result.score_input:.6g}   f(x') = {result.score_baseline:.6g}   "
           f"f(x) - f(x') = {result.change:.6g}   sum = {result.total:.6g}"
           + (f"   delta = {result.delta:.3g}" if result.delta is not None else ""))
@@ -503,6 +559,33 @@ def _run_serve(args: argparse.Namespace) -> int:
 
     serve(options)
     return 0
+
+
+# Shown at the end of each command's --help.
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "predict": ('mlm-explorer predict "Paris is the [MASK] of France."',
+                'mlm-explorer predict --model mini-roberta --top-k 10 --targets capital,city "Paris is the [MASK] of '
+                'France."',
+                'mlm-explorer predict --json "The [MASK] was cold and the [MASK] was hot." > predictions.json'),
+    "compare": ('mlm-explorer compare "Paris is the [MASK] of France."',
+                'mlm-explorer compare --model mini-bert --model bert-base-uncased --top-k 10 "The cat sat on the '
+                '[MASK]."',
+                'mlm-explorer compare --json "She poured a cup of [MASK]." > compare.json'),
+    "attention": ('mlm-explorer attention "Paris is the [MASK] of France."',
+                  'mlm-explorer attention --rollout "The cat sat on the [MASK]."',
+                  'mlm-explorer attention --out weights.npz --model bert-base-uncased "The cat sat on the [MASK]."'),
+    "attribute": ('mlm-explorer attribute "Paris is the [MASK] of France."',
+                  'mlm-explorer attribute --target capital --contrast city "Paris is the [MASK] of France."',
+                  'mlm-explorer attribute --method occlusion --mask 1 "The [MASK] was cold and the [MASK] was hot."'),
+    "models": ("mlm-explorer models", "mlm-explorer models --json"),
+    "serve": ("mlm-explorer serve", "mlm-explorer serve --port 8080 --model mini-roberta",
+              "mlm-explorer serve --host 0.0.0.0 --allow-local ~/models --share"),
+}
+
+
+def _examples(name: str) -> str | None:
+    examples = EXAMPLES.get(name)
+    return "examples:\n" + "\n".join(f"  {e}" for e in examples) if examples else None
 
 
 Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]

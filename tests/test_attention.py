@@ -26,6 +26,7 @@ from explorer import (
 )
 from explorer.attention import HEAD_SUMMARIES, analysis_from_pass, run_text_pass, summarize_heads
 from explorer.cli import main
+from explorer.figures.labels import mask_names, token_label
 
 
 @cache
@@ -280,12 +281,13 @@ def test_cli_readable_output(tiny_model_dirs, capsys):
     assert status == 0
     maps = extract_attention(model, TWO_MASKS[0])
     assert f"{maps.layers} layers x {maps.heads} heads, {len(maps.tokens)} tokens" in out
-    assert f"mask 1 of 2 (token {maps.mask_positions[0]})" in out
-    assert f"mask 2 of 2 (token {maps.mask_positions[1]})" in out
+    names = mask_names(TWO_MASKS[0], 2)
+    assert f"{names[0]} (token {maps.mask_positions[0]})" in out
+    assert f"{names[1]} (token {maps.mask_positions[1]})" in out
     assert out.count("  layer  0: ") == 2 and out.count("  rollout:  ") == 2
     # The first entry of each layer line is the token the mask attends to most (mean of the heads).
     top = int(maps.array()[1, :, maps.mask_positions[0]].mean(axis=0).argmax())
-    assert f"  layer  1: {maps.tokens[top]!r} ({top}) " in out
+    assert f"  layer  1: '{token_label(maps.tokens[top])}' ({top}) " in out
 
 
 def test_cli_errors(tiny_model_dirs, capsys, tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -62,8 +63,9 @@ def test_predict_table_is_readable(tiny_model_dirs, capsys):
     status, out, _ = run_cli(capsys, "predict", "--model", str(tiny_model_dirs["bert"]), "--top-k", "3",
                              "--targets", "sunflower", TWO_MASKS[0])
     assert status == 0
-    assert "mask 1 of 2" in out and "mask 2 of 2" in out
+    assert "mask 1 · 'the [MASK] was':" in out and "mask 2 · 'the [MASK] was':" in out
     assert "each mask predicted independently" in out
+    assert re.search(r"\d+\.\d+%", out), "probabilities read as percentages"
     assert "first piece" in out and "filled:" in out
     assert out.count("   1. ") == 2
 
@@ -72,7 +74,7 @@ def test_predict_table_is_readable(tiny_model_dirs, capsys):
     ("argv", "message"),
     [
         (["the cat sat."], "No [MASK] in the text"),
-        (["--top-k", "0", "the [MASK] sat."], "top_k must be"),
+        (["--top-k", "0", "the [MASK] sat."], "--top-k must be at least 1"),
         ([""], "The text is empty"),
     ],
 )
@@ -81,6 +83,35 @@ def test_bad_input_exits_2_without_traceback(tiny_model_dirs, capsys, argv, mess
     assert status == 2
     assert message in err and "Traceback" not in err
     assert out == ""
+
+
+def test_text_and_options_are_checked_before_any_model_loads(capsys, tmp_path):
+    missing = str(tmp_path / "missing") + "/"
+    for argv, message in ((["predict", "no mask here"], "No [MASK]"), (["predict", "--top-k", "0", "a [MASK]."],
+                          "--top-k"), (["attribute", "--mask", "1", "a [MASK]."], "the text has 1 mask"),
+                          (["attention", "  "], "The text is empty"), (["compare", "--model", missing, "--model",
+                          missing + "x", "no mask"], "No [MASK]")):
+        status, _, err = run_cli(capsys, *argv[:1], "--model", missing, *argv[1:]) if argv[0] != "compare" \
+            else run_cli(capsys, *argv)
+        assert status == 2 and message in err, (argv, err)
+        assert "No model folder" not in err
+
+
+def test_every_command_shows_examples_in_its_help(capsys):
+    for command in ("predict", "compare", "attention", "attribute", "models", "serve"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        out = capsys.readouterr().out
+        examples = out.split("examples:")[1]
+        assert 2 <= examples.count(f"mlm-explorer {command}") <= 3, command
+
+
+def test_the_startup_message_names_the_share_flag():
+    from explorer.ui.options import startup_message
+
+    message = startup_message("http://127.0.0.1:7860/", None)
+    assert "http://127.0.0.1:7860/" in message and "--share" in message and "launch()" not in message
+    assert "https://x.gradio.live" in startup_message("http://127.0.0.1:7860/", "https://x.gradio.live")
 
 
 def test_unloadable_model_exits_1(capsys, tmp_path):

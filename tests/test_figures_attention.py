@@ -35,6 +35,7 @@ from explorer.figures.bertviz_view import (
     offline_script,
     script_json,
 )
+from explorer.figures.labels import mask_names, token_label
 
 REPO = Path(__file__).resolve().parent.parent
 # Tokens a hostile or careless user might type; each becomes ONE token of the model built below.
@@ -104,7 +105,8 @@ def test_plot_heads_overview_draws_the_summary(bert_maps):
     (heatmap,) = plot_heads_overview(bert_maps).data
     weights = bert_maps.array()
     best = int(weights[0, 1, bert_maps.mask_positions[1]].argmax())
-    assert f"mask 2 looks most at {bert_maps.tokens[best]!r} ({best})" in heatmap.text[0][1]
+    assert f"mask 2 · 'the [MASK] was' looks most at '{token_label(bert_maps.tokens[best])}' (token {best})" \
+        in heatmap.text[0][1]
     with pytest.raises(InputError, match="Unknown head summary"):
         plot_heads_overview(bert_maps, "loudness")
 
@@ -128,7 +130,7 @@ def test_rollout_figures_draw_the_rollout(bert_maps):
     np.testing.assert_array_equal(np.array(heatmap.z), rollout.array())
     bars = plot_rollout_masks(rollout).data
     assert [tuple(bar.y) for bar in bars] == list(rollout.mask_rows)
-    assert [bar.name for bar in bars] == [f"mask {i + 1} (position {p})" for i, p in enumerate(rollout.mask_positions)]
+    assert [bar.name for bar in bars] == mask_names(rollout.text, len(rollout.mask_positions))
 
 
 def test_figures_escape_hostile_tokens(hostile_maps):

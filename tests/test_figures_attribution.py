@@ -78,8 +78,11 @@ def test_tokens_html_is_escaped_coloured_and_marks_the_mask():
 def test_bar_chart_has_one_bar_per_token_coloured_by_sign():
     result = made_up()
     figure = plot_attribution(result)
-    (bar,) = figure.data
+    bar, *legend = figure.data
     assert list(bar.y) == list(result.scores) and list(bar.x) == list(range(6))
+    # every colour and the mask's outline is named in the legend, by entries that draw nothing
+    assert [entry.name for entry in legend] == ["raised it", "lowered it", "special token", "the mask being explained"]
+    assert all(list(entry.y) == [None] for entry in legend) and not bar.showlegend
     assert bar.marker.color[0] == SPECIAL_COLOR and bar.marker.color[5] == SPECIAL_COLOR
     assert bar.marker.color[1] == HEX["positive"] and bar.marker.color[2] == HEX["negative"]
     ticks = list(figure.layout.xaxis.ticktext)

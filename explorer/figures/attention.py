@@ -14,11 +14,13 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from explorer.attention import HEAD_SUMMARIES, AttentionMaps, summarize_heads
-from explorer.figures.labels import escape_label, token_label
+from explorer.figures.labels import escape_label, mask_names, token_label
 from explorer.rollout import Rollout
 
 COLORSCALE = "Blues"
 _MASK_OUTLINE = "#d62728"
+# One colour per mask in the rollout bars: the Predict tab's bar blue first, then its top-1 orange.
+MASK_COLORS = ("#4f6bed", "#e8590c", "#2f9e44", "#ae3ec9", "#1098ad")
 # Above this many tokens a per-cell hover text costs more than it helps; hover then shows positions only.
 _MAX_HOVER_TOKENS = 160
 
@@ -46,7 +48,7 @@ def plot_head(maps: AttentionMaps, layer: int, head: int) -> go.Figure:
     weights = np.array(maps.head(layer, head))  # [query_pos, key_pos]
     return _square_heatmap(
         weights, maps.tokens, maps.mask_positions, colorbar="weight",
-        title=f"Layer {layer}, head {head} — {escape_label(maps.model_name)}",
+        title=f"Layer {layer}, head {head} <span style='font-size:11px'>(red frame: a mask's row)</span>",
         x_title="key (attended to)", y_title="query (attending)",
     )  # fmt: skip
 
@@ -88,19 +90,17 @@ def plot_heads_overview(maps: AttentionMaps, summary: str = "entropy") -> go.Fig
     """
     values = np.array(summarize_heads(maps, summary))  # [layer, head]
     weights = maps.array()  # [layer, head, query_pos, key_pos]
+    names = [escape_label(n) for n in mask_names(maps.text, len(maps.mask_positions))]
     hover = []
     for layer in range(maps.layers):
         row = []
         for head in range(maps.heads):
             lines = [f"layer {layer}, head {head}", f"{summary}: {values[layer, head]:.3f}"]
-            for number, pos in enumerate(maps.mask_positions, start=1):
+            for name, pos in zip(names, maps.mask_positions, strict=True):
                 mask_row = weights[layer, head, pos]  # [key_pos]
                 best = int(mask_row.argmax())
-                # Short names ("mask 2", no "of 3"): one hover line per mask, so the count is in sight.
-                name = f"mask {number}" if len(maps.mask_positions) > 1 else "mask"
-                # Quoted (repr) in a sentence, so the token's own spaces and edges stay visible.
-                lines.append(f"{name} looks most at {escape_label(repr(maps.tokens[best]))} ({best}): "
-                             f"{mask_row[best]:.3f}")
+                lines.append(f"{name} looks most at '{escape_label(token_label(maps.tokens[best]))}' "
+                             f"(token {best}): {mask_row[best]:.1%}")
             row.append("<br>".join(lines))
         hover.append(row)
     # An absolute scale: 0 to the entropy of a uniform row (log2 of the length), or 0 to 1 for shares.
@@ -134,13 +134,14 @@ def plot_mask_attention(maps: AttentionMaps) -> go.Figure:
     weights = maps.array()  # [layer, head, query_pos, key_pos]
     n, rows = len(maps.tokens), maps.layers * maps.heads
     labels = token_labels(maps.tokens, maps.mask_positions)
-    titles = [f"mask {i} at position {pos}" for i, pos in enumerate(maps.mask_positions, start=1)]
+    titles = [escape_label(n) for n in mask_names(maps.text, len(maps.mask_positions))]
     figure = make_subplots(rows=1, cols=len(maps.mask_positions), shared_yaxes=True, subplot_titles=titles,
                            horizontal_spacing=0.04)
     row_names = [f"layer {layer}, head {head}" for layer in range(maps.layers) for head in range(maps.heads)]
     for col, pos in enumerate(maps.mask_positions, start=1):
         z = weights[:, :, pos, :].reshape(rows, n)  # [layer * head, key_pos]
-        hover = [[f"{row_names[r]}<br>mask → {labels[k]} ({k})" for k in range(n)] for r in range(rows)]
+        hover = [[f"{row_names[r]}<br>{titles[col - 1]} → {labels[k]} (token {k})" for k in range(n)]
+                 for r in range(rows)]
         figure.add_trace(
             go.Heatmap(
                 z=z, x=list(range(n)), y=list(range(rows)), coloraxis="coloraxis",
@@ -159,7 +160,8 @@ def plot_mask_attention(maps: AttentionMaps) -> go.Figure:
     figure.update_yaxes(tickmode="array", tickvals=tickvals, ticktext=ticktext, autorange="reversed")
     figure.update_yaxes(title={"text": "layer, head"}, row=1, col=1)
     figure.update_layout(
-        title={"text": "Where does the mask look? Attention from each mask, every layer and head"},
+        title={"text": "Where does the mask look? <span style='font-size:11px'>(click a cell: that layer and head)"
+                       "</span>"},
         coloraxis={"colorscale": COLORSCALE, "cmin": 0.0, "cmax": float(weights[:, :, list(maps.mask_positions)].max()),
                    "colorbar": {"title": {"text": "weight"}}},
         height=min(1600, max(360, 12 * rows + 200)),
@@ -179,7 +181,8 @@ def plot_rollout(rollout: Rollout) -> go.Figure:
     matrix = rollout.array()  # [query_pos, key_pos]
     return _square_heatmap(
         matrix, rollout.tokens, rollout.mask_positions, colorbar="share",
-        title=f"Attention rollout through {rollout.layers} layers — {escape_label(rollout.model_name)}",
+        title=(f"Attention rollout, {rollout.layers} layers "
+               f"<span style='font-size:11px'>(red frame: a mask's row)</span>"),
         x_title="input token", y_title="position (after the last layer)",
     )  # fmt: skip
 
@@ -196,19 +199,23 @@ def plot_rollout_masks(rollout: Rollout) -> go.Figure:
         return _empty("No mask in this text: nothing to show.")
     n = len(rollout.tokens)
     labels = token_labels(rollout.tokens, rollout.mask_positions)
+    names = mask_names(rollout.text, len(rollout.mask_positions))
     figure = go.Figure()
-    for number, (pos, row) in enumerate(zip(rollout.mask_positions, rollout.mask_rows, strict=True), start=1):
+    for number, (name, row) in enumerate(zip(names, rollout.mask_rows, strict=True)):
         figure.add_trace(
             go.Bar(
-                x=list(range(n)), y=list(row), name=f"mask {number} (position {pos})", text=labels,
-                textposition="none", hovertemplate="%{text} (%{x}): %{y:.4f}<extra>%{fullData.name}</extra>",
+                x=list(range(n)), y=list(row), name=escape_label(name), text=labels,
+                marker_color=MASK_COLORS[number % len(MASK_COLORS)], textposition="none",
+                hovertemplate="%{text} (token %{x}): %{y:.1%}<extra>%{fullData.name}</extra>",
             )
         )  # fmt: skip
     figure.update_layout(
-        title={"text": "Rollout row of each mask: what its prediction draws on"},
-        barmode="group", xaxis=_token_axis(labels, "input token"), yaxis={"title": {"text": "share"}},
-        height=400, margin={"l": 60, "r": 20, "t": 90, "b": 100},
-        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        title={"text": "Rollout row of each mask: what it draws on"},
+        barmode="group", xaxis=_token_axis(labels, "input token"),
+        yaxis={"title": {"text": "share"}, "tickformat": ".0%", "rangemode": "tozero"},
+        height=420, margin={"l": 60, "r": 20, "t": 100, "b": 100}, template="plotly_white", bargap=0.25,
+        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "title": {"text": "bars:"}},
+        showlegend=True,
     )  # fmt: skip
     return figure
 

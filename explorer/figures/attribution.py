@@ -13,7 +13,7 @@ import html
 import plotly.graph_objects as go
 
 from explorer.attribution import METHOD_NAMES, TokenAttribution, convergence_warning
-from explorer.figures.labels import escape_label, token_label
+from explorer.figures.labels import escape_label, mask_contexts, mask_name, token_label
 
 POSITIVE = (33, 102, 172)  # RdBu #2166ac
 NEGATIVE = (178, 24, 43)  # RdBu #b2182b
@@ -47,7 +47,7 @@ def render_attribution_tokens(result: TokenAttribution) -> str:
         outline = f"outline:2px solid {MASK_OUTLINE};" if pos == result.mask_position else ""
         note = " (the mask being explained)" if pos == result.mask_position else (
             " (special token, kept in the baseline)" if result.special[pos] else "")
-        title = f"token {pos} {result.tokens[pos]}: {score:+.4g}{note}"
+        title = f"token {pos} '{token_label(result.tokens[pos])}': {score:+.4g}{note}"
         chips.append(
             f"<span class='attribution-token' title='{html.escape(title, quote=True)}' "
             f"style='display:inline-block;margin:2px;padding:2px 5px;border-radius:4px;background:{color};"
@@ -55,9 +55,11 @@ def render_attribution_tokens(result: TokenAttribution) -> str:
         )
     target = escape_label(result.score_label)
     caption = (
-        f"<p class='attribution-caption'>{escape_label(METHOD_NAMES[result.method])} of <b>{target}</b> at the "
-        f"mask (token {result.mask_position}, outlined): <span style='color:{_hex(POSITIVE)}'>blue</span> raised "
-        f"it, <span style='color:{_hex(NEGATIVE)}'>red</span> lowered it.</p>"
+        f"<p class='attribution-caption'>{escape_label(METHOD_NAMES[result.method])} of <b>{target}</b> at "
+        f"{escape_label(_mask_name(result))} (<span style='outline:2px solid {MASK_OUTLINE}'>outlined</span>): "
+        f"<span style='color:{_hex(POSITIVE)}'>blue</span> raised it, <span style='color:{_hex(NEGATIVE)}'>red"
+        f"</span> lowered it, <span style='color:{SPECIAL_COLOR}'>grey</span> special tokens (kept in the "
+        f"baseline).</p>"
     )
     legend = (
         f"<div class='attribution-legend' style='font-size:0.85em'>{-scale:+.3g} "
@@ -95,14 +97,28 @@ def plot_attribution(result: TokenAttribution) -> go.Figure:
             showlegend=False,
         )
     )
-    title = (f"{escape_label(METHOD_NAMES[result.method])} of {escape_label(result.score_label)} "
-             f"at token {result.mask_position}")
+    # The legend explains the colours and the orange outline; its entries draw nothing on the chart.
+    for name, color, line in (("raised it", _hex(POSITIVE), None), ("lowered it", _hex(NEGATIVE), None),
+                              ("special token", SPECIAL_COLOR, None),
+                              ("the mask being explained", "rgba(0,0,0,0)", MASK_OUTLINE)):
+        figure.add_trace(go.Bar(x=[None], y=[None], name=name, marker_color=color, hoverinfo="skip",
+                                marker_line_color=line or color, marker_line_width=2 if line else 0))
+    title = f"{escape_label(METHOD_NAMES[result.method])} of {escape_label(result.score_label)}"
     figure.update_xaxes(tickmode="array", tickvals=positions, ticktext=labels, tickangle=-45 if len(labels) > 12 else 0)
     figure.update_yaxes(title_text=f"attribution ({result.attributed.replace('_', ' ')})", zeroline=True)
     figure.update_layout(
-        title=title, height=360, margin={"l": 60, "r": 20, "t": 50, "b": 80}, template="plotly_white", bargap=0.2
+        title={"text": title + f" <span style='font-size:11px'>at {escape_label(_mask_name(result))}</span>"},
+        height=400, margin={"l": 60, "r": 20, "t": 90, "b": 80}, template="plotly_white", bargap=0.2,
+        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"}, barmode="overlay",
     )
     return figure
+
+
+def _mask_name(result: TokenAttribution) -> str:
+    """The explained mask as every view names it ("mask 1 · 'the [MASK] of'")."""
+    contexts = mask_contexts(result.text)
+    context = contexts[result.mask_index] if result.mask_index < len(contexts) else ""
+    return mask_name(result.mask_index + 1, context)
 
 
 def render_completeness(result: TokenAttribution) -> str:

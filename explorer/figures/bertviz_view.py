@@ -27,7 +27,7 @@ import numpy as np
 
 from explorer.attention import AttentionMaps
 from explorer.errors import InputError
-from explorer.figures.labels import escape_label
+from explorer.figures.labels import escape_label, token_label
 
 # (name, file under explorer/static/): inlined in this order, before bertviz's script.
 VENDOR_SCRIPTS: tuple[tuple[str, str], ...] = (
@@ -237,11 +237,11 @@ def script_json(value: object) -> str:
 
 
 def display_tokens(tokens: Sequence[str]) -> list[str]:
-    """Tokens as bertviz shows them: BPE/SentencePiece word-start marks (Ġ, ▁) become spaces."""
-    # Not `token_label` + `escape_label` (explorer/figures/labels.py) on purpose: bertviz lays out one text per
-    # position and writes it with d3's .text(), so the tokens travel raw in JSON (script_json keeps them inert);
-    # HTML entities would be drawn literally, and bertviz's own word-start spacing is kept.
-    return [t.replace("Ġ", " ").replace("▁", " ").replace("</w>", "") for t in tokens]
+    """Tokens as every other view shows them (`token_label`: no Ġ or ▁ marks, WordPiece's ## kept)."""
+    # `token_label` without `escape_label` on purpose: bertviz lays out one text per position and writes it with
+    # d3's .text(), so the tokens travel raw in JSON (script_json keeps them inert); HTML entities would be drawn
+    # literally.
+    return [token_label(t.replace("</w>", "")) for t in tokens]
 
 
 def _view_data(maps: AttentionMaps, layers: list[int], heads: list[int]) -> dict:

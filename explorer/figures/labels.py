@@ -176,10 +176,8 @@ def escape_label(text: str) -> str:
 
 
 def mask_label(number: int, count: int) -> str:
-    """Which mask, in words: "mask" when the text has one, else "mask 2 of 3".
+    """A mask's name when its text is not at hand: "mask 2" (`count` is ignored; kept for older callers).
 
-    Args:
-        number: the mask, counting from 1.
-        count: how many masks the text has.
+    Prefer `mask_names(text, count)`, which adds the mask's context as every view shows it.
     """
-    return "mask" if count == 1 else f"mask {number} of {count}"
+    return mask_name(number)

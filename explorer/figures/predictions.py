@@ -11,7 +11,7 @@ import html
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from explorer.figures.labels import escape_label, mask_label, token_label
+from explorer.figures.labels import escape_label, filled_segments, mask_names, percent, token_label
 from explorer.fill_mask import FillMaskResult, TargetScore
 
 BAR_COLOR = "#4f6bed"
@@ -38,7 +38,7 @@ def plot_topk(result: FillMaskResult) -> go.Figure:
         A plotly figure with one subplot per mask.
     """
     count = len(result.masks)
-    titles = [_mask_title(number, count, mask.position) for number, mask in enumerate(result.masks, start=1)]
+    titles = [escape_label(name) for name in mask_names(result.text, count)]
     top_k = max((len(m.predictions) for m in result.masks), default=1)
     height = 80 + count * (top_k * ROW_HEIGHT + 70)
     # plotly sizes the gap between subplots as a fraction of the plotting area; the gap must hold one subplot's
@@ -58,12 +58,12 @@ def plot_topk(result: FillMaskResult) -> go.Figure:
                 y=positions,
                 orientation="h",
                 marker_color=[TOP1_COLOR if rank == 0 else BAR_COLOR for rank in positions],
-                text=[f"{p.score:.1%}" if p.score >= 0.001 else f"{p.score:.1e}" for p in predictions],
+                text=[percent(p.score) for p in predictions],
                 textposition="outside",
                 cliponaxis=False,
                 customdata=[[escape_label(p.piece), p.token_id] for p in predictions],
                 hovertext=labels,
-                hovertemplate="%{hovertext}: %{x:.4f}<br>piece %{customdata[0]}, id %{customdata[1]}<extra></extra>",
+                hovertemplate="%{hovertext}: %{x:.2%}<br>piece %{customdata[0]}, id %{customdata[1]}<extra></extra>",
                 showlegend=False,
             ),
             row=row,
@@ -74,38 +74,35 @@ def plot_topk(result: FillMaskResult) -> go.Figure:
         )
         top = max((p.score for p in predictions), default=1.0)
         figure.update_xaxes(range=[0, min(1.0, top * 1.25) or 1.0], tickformat=percent_format(top), row=row, col=1)
+    note = "orange: the top-1 filler" + (" · each mask predicted on its own, the others kept masked"
+                                        if count > 1 else "")
     figure.update_layout(
         height=height,
         margin={"l": 20 + 7 * min(longest, 24), "r": 30, "t": 50, "b": 30},
         bargap=0.25,
         template="plotly_white",
     )
+    figure.add_annotation(text=note, xref="paper", yref="paper", x=0, y=1, yshift=44, xanchor="left",
+                          yanchor="bottom", showarrow=False, font={"size": 11, "color": "#6c757d"})
     return figure
 
 
-def _mask_title(number: int, count: int, position: int) -> str:
-    if count == 1:
-        return f"Top fillers for the mask (token {position})"
-    return f"{mask_label(number, count).capitalize()} (token {position}), predicted with the other masks kept masked"
-
-
 def render_filled_sentence(result: FillMaskResult) -> str:
-    """The sentence with each mask replaced by its top-1 filler, highlighted; escaped HTML."""
-    mask_token = result.tokens[result.masks[0].position] if result.masks else ""
-    parts = result.model_text.split(mask_token) if mask_token else []
-    if len(parts) != len(result.masks) + 1:
+    """The sentence with each mask replaced by its top-1 filler, highlighted; escaped HTML.
+
+    The words are those of `filled_sentence` (the CLI's "filled:" line): the typed text, each filler detokenised.
+    """
+    segments = filled_segments(result)
+    if not segments:
         # The mask token is not written literally in the text (rare tokenizers): show the decoded sentence.
         body = escape_label(result.filled_text)
     else:
-        pieces = [escape_label(parts[0])]
-        for mask, after in zip(result.masks, parts[1:], strict=True):
-            best = mask.predictions[0]
-            pieces.append(
-                f"<mark class='fill' title='{html.escape(best.token, quote=True)}: {best.score:.1%}'>"
-                f"{escape_label(token_label(best.token))}</mark>"
-            )
-            pieces.append(escape_label(after))
-        body = "".join(pieces)
+        body = "".join(
+            escape_label(text) if best is None else
+            f"<mark class='fill' title='{html.escape(token_label(best.token), quote=True)}: {percent(best.score)}'>"
+            f"{escape_label(text)}</mark>"
+            for text, best in segments
+        )
     note = (
         "<div class='muted'>Each mask is predicted on its own with the others kept masked: the top-1 words are "
         "not a joint prediction.</div>"
@@ -117,16 +114,17 @@ def render_filled_sentence(result: FillMaskResult) -> str:
 def render_topk_table(result: FillMaskResult) -> str:
     """The top-k per mask as HTML tables (rank, filler, vocabulary piece, id, probability); escaped."""
     tables = []
-    count = len(result.masks)
-    for number, mask in enumerate(result.masks, start=1):
+    names = mask_names(result.text, len(result.masks))
+    for name, mask in zip(names, result.masks, strict=True):
         rows = "".join(
             f"<tr><td>{rank}</td><td>{escape_label(token_label(p.token))}</td><td><code>{escape_label(p.piece)}"
-            f"</code></td><td>{p.token_id}</td><td>{p.score:.4f}</td></tr>"
+            f"</code></td><td>{p.token_id}</td><td class='prob'>{percent(p.score)}</td></tr>"
             for rank, p in enumerate(mask.predictions, start=1)
         )
         tables.append(
-            f"<table class='topk'><caption>{mask_label(number, count)} (token {mask.position})</caption>"
-            f"<tr><th>#</th><th>filler</th><th>piece</th><th>id</th><th>probability</th></tr>{rows}</table>"
+            f"<table class='topk'><caption>{escape_label(name)}</caption>"
+            f"<tr><th>#</th><th>filler</th><th>vocabulary piece</th><th>id</th><th>probability</th></tr>{rows}"
+            f"</table>"
         )
     return "<div class='topk-tables'>" + "".join(tables) + "</div>"
 
@@ -136,9 +134,11 @@ def render_targets_table(result: FillMaskResult) -> str:
     if not any(mask.targets for mask in result.masks):
         return ""
     rows = []
-    for number, mask in enumerate(result.masks, start=1):
+    names = mask_names(result.text, len(result.masks))
+    for name, mask in zip(names, result.masks, strict=True):
         for target in mask.targets:
-            rows.append(f"<tr><td>{number}</td><td>{escape_label(target.word)}</td>{_target_cells(target)}</tr>")
+            rows.append(f"<tr><td>{escape_label(name)}</td><td>{escape_label(target.word)}</td>"
+                        f"{_target_cells(target)}</tr>")
     return (
         "<table class='targets'><caption>How likely is THIS word here?</caption>"
         "<tr><th>mask</th><th>word</th><th>probability</th><th>rank</th><th>pieces</th></tr>"
@@ -149,9 +149,9 @@ def render_targets_table(result: FillMaskResult) -> str:
 def _target_cells(target: TargetScore) -> str:
     pieces = " ".join(f"<code>{escape_label(p)}</code>" for p in target.pieces)
     if target.single_token:
-        return f"<td>{target.first_piece_probability:.4f}</td><td>{target.first_piece_rank}</td><td>{pieces}</td>"
+        return f"<td>{percent(target.first_piece_probability)}</td><td>{target.first_piece_rank}</td><td>{pieces}</td>"
     return (
         f"<td><span class='muted'>n/a: {len(target.pieces)} pieces cannot fill one mask; first piece "
-        f"{target.first_piece_probability:.4f}</span></td><td>{target.first_piece_rank} (first piece)</td>"
+        f"{percent(target.first_piece_probability)}</span></td><td>{target.first_piece_rank} (first piece)</td>"
         f"<td>{pieces}</td>"
     )

@@ -17,7 +17,7 @@ from explorer.ui.compare_tab import build_compare_tab
 from explorer.ui.errors import shows_errors
 from explorer.ui.layers_tab import build_layers_tab, components_by_id
 from explorer.ui.model_picker import build_model_picker, render_model_info, render_model_problem
-from explorer.ui.options import ServeOptions
+from explorer.ui.options import ServeOptions, startup_message
 from explorer.ui.page import DEFAULT_TOP_K, MAX_TOP_K, Page
 from explorer.ui.predict_tab import build_predict_tab
 from explorer.ui.share import SharedQuery, read_query
@@ -202,4 +202,8 @@ def launch(demo: gr.Blocks, options: ServeOptions, *, prevent_thread_lock: bool 
 
 def serve(options: ServeOptions) -> None:
     """Start the app as `options` say and block until interrupted (`mlm-explorer serve`, `python app.py`)."""
-    launch(build_demo(options.model, options.allow_local), options)
+    demo = build_demo(options.model, options.allow_local)
+    # Gradio's own start-up lines tell users to "set share=True in launch()"; ours name the --share flag.
+    _, local_url, share_url = launch(demo, options, prevent_thread_lock=True, quiet=True)
+    print(startup_message(local_url, share_url), flush=True)
+    demo.block_thread()

@@ -19,6 +19,8 @@ from typing import Any
 import plotly.graph_objects as go
 from gradio.components.plot import PlotData
 
+from explorer.figures.layout import tidy_titles
+
 # Downloads written per process; the oldest are removed beyond this many.
 MAX_EXPORTS = 200
 
@@ -27,13 +29,16 @@ _export_root: Path | None = None
 
 
 def plot_with_png_button(figure: go.Figure, name: str) -> PlotData:
-    """A figure for `gr.Plot` whose toolbar is always shown and saves `<name>.png` at twice the screen size."""
-    document = json.loads(figure.to_json())
+    """A figure for `gr.Plot` whose toolbar is always shown and saves `<name>.png` at twice the screen size.
+
+    The toolbar keeps three buttons (PNG, zoom, reset), so it stays short and clear of the left-aligned titles.
+    """
+    document = json.loads(tidy_titles(figure).to_json())
     document["config"] = {
         "displayModeBar": True,
         "displaylogo": False,
         "toImageButtonOptions": {"format": "png", "filename": _safe_name(name), "scale": 2},
-        "modeBarButtonsToRemove": ["select2d", "lasso2d"],
+        "modeBarButtonsToRemove": ["select2d", "lasso2d", "pan2d", "zoomIn2d", "zoomOut2d", "autoScale2d"],
     }
     return PlotData(type="plotly", plot=json.dumps(document))
 

@@ -65,3 +65,13 @@ def read_serve_options(args: argparse.Namespace) -> ServeOptions:
         allow_local=tuple(folders),
         concurrency=max(1, concurrency),
     )
+
+
+def startup_message(local_url: str, share_url: str | None) -> str:
+    """What the server prints once it listens: where to open it, and how to share it (the --share flag)."""
+    lines = [f"* Running on local URL:  {local_url}"]
+    if share_url:
+        lines.append(f"* Running on public URL: {share_url} (anyone with the link can use it; Ctrl+C stops it)")
+    else:
+        lines.append("* To create a public link, pass --share (mlm-explorer serve --share, or python app.py --share).")
+    return "\n".join(lines)

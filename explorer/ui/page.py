@@ -9,6 +9,7 @@ from typing import Any
 import gradio as gr
 
 from explorer.encoding import count_typed_masks
+from explorer.figures.labels import mask_names
 from explorer.ui.state import AppState
 
 # The top-k slider's starting value (also the API's default) and its largest value (also a shared link's).
@@ -47,9 +48,10 @@ class TabRun:
 
 
 def mask_choices(text: str | None) -> list[tuple[str, int]]:
-    """(label, index) for every mask typed in `text`, for a mask menu; at least the first mask."""
+    """(label, index) for every mask typed in `text`, for a mask menu, named as in every view ("mask 1 · 'the
+    [MASK] of'"); at least the first mask."""
     count = max(1, count_typed_masks(text))
-    return [(f"mask {i + 1}" + (" (the first)" if i == 0 and count > 1 else ""), i) for i in range(count)]
+    return [(name, i) for i, name in enumerate(mask_names(text or "", count))]
 
 
 def follow_masks(text: gr.Textbox, menu: gr.Dropdown) -> None:
