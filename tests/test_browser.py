@@ -138,7 +138,8 @@ def test_every_tab_draws_with_the_bundled_models(visit):
     visit.timed("attribution", "#attribution-button", "#attribution-tokens .attribution-token")
     n_tokens = len(encode(load_model("mini-bert"), TEXT).tokens)
     assert visit.page.locator("#attribution-tokens .attribution-token").count() == n_tokens
-    assert visit.page.locator("#attribution-plot .barlayer .point path").count() == n_tokens
+    # (the first trace: the others are the legend's entries, which draw nothing)
+    assert visit.page.locator("#attribution-plot .barlayer .trace:first-of-type .point path").count() == n_tokens
     assert "convergence delta" in visit.page.inner_text("#attribution-delta")
     visit.screenshot("tab-attribution")
 
@@ -188,7 +189,7 @@ def test_a_hostile_sentence_is_text_in_every_tab_and_nothing_runs(visit):
     visit.page.click("#compare-button")
     visit.page.wait_for_selector("#compare-columns .compare-column")
     roberta_chips = visit.page.locator("#compare-tokens .tokenisation").nth(1).locator(".chip").all_inner_texts()
-    assert roberta_chips == list(encode(model, HOSTILE).tokens)
+    assert roberta_chips == [token_label(t) for t in encode(model, HOSTILE).tokens]  # one way to show a token
 
     for frame in visit.page.frames:
         injected = frame.evaluate("document.querySelectorAll('img[src=\"x\"], [onerror]').length")
@@ -247,3 +248,232 @@ def test_errors_appear_as_messages_and_the_page_keeps_working(visit):
     visit.page.wait_for_selector(BARS, state="attached")
     assert visit.page.locator(BARS).count() == 5
     visit.assert_stayed_local()
+
+
+# ---- issue 12: honest comparisons, one vocabulary, layouts that hold, links for every view ----------------------
+
+OPENING = "Paris is the [MASK] of France."  # the page's opening sentence (explorer/ui/app.py EXAMPLES[0])
+OPENING_MASK = "mask 1 · 'the [MASK] of'"
+VIEW_READY = {
+    "predict": BARS,
+    "attention": "#attention-mask .hm, #attention-mask .heatmaplayer",
+    "attribution": "#attribution-tokens .attribution-token",
+    "compare": "#compare-columns .compare-column",
+}
+
+
+def chart_titles(page, within: str) -> list[dict]:
+    """Bounding boxes of every visible chart title and subplot title under `within`, with their text."""
+    return page.evaluate(
+        """(within) => [...document.querySelectorAll(within + ' .js-plotly-plot')].flatMap((plot) =>
+            [...plot.querySelectorAll('.gtitle, .annotation-text')].map((node) => {
+                const box = node.getBoundingClientRect();
+                return {text: node.textContent, x: box.x, y: box.y, w: box.width, h: box.height,
+                        plot: plot.closest('[id]').id};
+            })).filter((box) => box.w > 0 && box.h > 0)""",
+        within,
+    )
+
+
+def overlaps(a: dict, b: dict) -> bool:
+    return (a["x"] < b["x"] + b["w"] and b["x"] < a["x"] + a["w"]
+            and a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"])
+
+
+def test_the_first_prediction_runs_on_load_and_every_view_names_the_mask_one_way(visit):
+    start = time.perf_counter()
+    visit.open()
+    visit.page.wait_for_selector(BARS, state="attached")  # no click: the opening sentence ran on load
+    TIMINGS.setdefault("predict-on-load", []).append(round(time.perf_counter() - start, 3))
+    assert visit.page.input_value("#text-input textarea") == OPENING
+    assert OPENING_MASK in visit.page.inner_text("#topk-plot")
+    assert "orange: the top-1 filler" in visit.page.inner_text("#topk-plot")
+
+    visit.tab("Attention")
+    visit.page.click("#attention-button")
+    visit.page.wait_for_selector(VIEW_READY["attention"], state="attached")
+    assert OPENING_MASK in visit.page.inner_text("#attention-mask")
+    # a click on a cell of "Where does the mask look?" picks that layer and head everywhere
+    visit.page.locator("#attention-mask").scroll_into_view_if_needed()
+    box = visit.page.locator("#attention-mask .nsewdrag").first.bounding_box()
+    x, y = box["x"] + box["width"] * 0.5, box["y"] + min(box["height"] * 0.4, 600)  # inside the viewport
+    # the row under the pointer, from plotly's own pixel-to-data map of the y axis: row = layer * heads + head
+    row = visit.page.evaluate("""(y) => { const chart = document.querySelector('#attention-mask .js-plotly-plot');
+        const axis = chart._fullLayout.yaxis;
+        return Math.round(axis.p2l(y - chart.getBoundingClientRect().top - axis._offset)); }""", y)
+    heads = load_model("mini-bert").info.heads
+    layer, head = divmod(row, heads)
+    visit.page.mouse.move(x - 5, y - 5)
+    visit.page.mouse.move(x, y, steps=5)  # plotly clicks the point it hovers
+    visit.page.wait_for_timeout(300)
+    visit.page.mouse.click(x, y)
+    visit.page.wait_for_function(
+        "([l, h]) => document.querySelector('#attention-layer input[type=number]').value == l && "
+        "document.querySelector('#attention-head-number input[type=number]').value == h", arg=[layer, head])
+    visit.page.wait_for_function(
+        "(t) => document.querySelector('#attention-head .gtitle').textContent.startsWith(t)",
+        arg=f"Layer {layer}, head {head}")
+    head_view = visit.page.frame_locator("#head-view iframe")
+    head_view.locator("#attention line").first.wait_for(state="attached")
+    assert head_view.locator("#layer").input_value() == str(layer)
+
+    visit.tab("Attribution")
+    assert visit.page.locator("#attribution-mask input").input_value() == OPENING_MASK
+    visit.page.click("#attribution-button")
+    visit.page.wait_for_selector(VIEW_READY["attribution"])
+    assert OPENING_MASK in visit.page.inner_text("#attribution-tokens")
+    assert OPENING_MASK in visit.page.inner_text("#attribution-plot")
+    legend = " ".join(visit.page.locator("#attribution-plot .legend .legendtext").all_text_contents())
+    assert "the mask being explained" in legend and "raised it" in legend
+
+    visit.tab("Compare")
+    visit.page.click("#compare-button")
+    visit.page.wait_for_selector(VIEW_READY["compare"])
+    titles = visit.page.locator("#compare-columns .compare-mask-title").all_inner_texts()
+    assert titles == [OPENING_MASK, OPENING_MASK]
+    assert OPENING_MASK in visit.page.inner_text("#compare-agreement h4")
+    assert visit.dialogs == []
+    visit.assert_stayed_local()
+
+
+def test_compared_models_share_one_scale_and_spearman_names_its_set(visit):
+    visit.open({"text": OPENING, "view": "compare"})
+    visit.page.wait_for_selector(VIEW_READY["compare"], state="attached")
+    bars = visit.page.evaluate("""[...document.querySelectorAll('#compare-columns .bar')].map((bar) =>
+        ({p: parseFloat(bar.dataset.probability), w: bar.getBoundingClientRect().width,
+          model: bar.closest('.compare-column').dataset.model}))""")
+    assert {b["model"] for b in bars} == {"mini-bert", "mini-roberta"}
+    top = max(bars, key=lambda b: b["p"])
+    pixels_per_unit = top["w"] / top["p"]
+    for bar in bars:  # the same pixels per percent in both columns: 4.6 % never looks like 2.7 %
+        assert bar["w"] == pytest.approx(bar["p"] * pixels_per_unit, abs=1.5), bar
+    visit.page.get_by_text("Bar charts side by side").click()
+    visit.page.wait_for_selector("#compare-plot .barlayer .point path", state="attached")
+    ranges = visit.page.evaluate("""(() => {
+        const layout = document.querySelector('#compare-plot .js-plotly-plot')._fullLayout;
+        return Object.keys(layout).filter((k) => /^xaxis\\d*$/.test(k)).map((k) => layout[k].range); })()""")
+    assert len(ranges) == 2 and ranges[0] == ranges[1]
+
+    caption = visit.page.inner_text("#compare-agreement table.matrix >> nth=1")
+    assert "Spearman rank correlation over the words in either model's top-5 that both write as one token" in caption
+    cells = visit.page.evaluate("""[...document.querySelectorAll('#compare-agreement td.spearman')].map((td) =>
+        ({n: parseInt(td.dataset.n), text: td.textContent}))""")
+    assert len(cells) == 4
+    for cell in cells:
+        assert f"(n = {cell['n']})" in cell["text"]
+        assert ("too few words to correlate" in cell["text"]) == (cell["n"] < 5)
+    visit.assert_stayed_local()
+
+
+def test_an_error_clears_the_old_result_and_hides_its_download_and_link(visit):
+    visit.open()
+    visit.page.wait_for_selector(BARS, state="attached")
+    visit.page.wait_for_selector("#predict-download", state="visible")
+    assert visit.page.locator("#predict-share a").count() == 1
+    visit.page.fill("#text-input textarea", "a sentence without a mask")
+    visit.page.click("#run-button")
+    visit.page.wait_for_selector("#predict-message .result-error")
+    assert "No [MASK] in the text" in visit.page.inner_text("#predict-message")
+    assert visit.page.locator(BARS).count() == 0 and visit.page.inner_text("#filled-sentence").strip() == ""
+    assert not visit.page.is_visible("#predict-download")
+    assert visit.page.locator("#predict-share a").count() == 0
+    assert visit.page.locator(".toast-body, .toast-wrap .error").count() == 0, "no pop-up piles up"
+    assert visit.page.locator("#topk-plot .error, #filled-sentence .error").count() == 0, "no red Error pill"
+
+    visit.tab("Compare")  # one model: said in place too
+    visit.page.locator("#compare-models .token-remove").last.click()
+    visit.page.click("#compare-button")
+    visit.page.wait_for_selector("#compare-message .result-error")
+    assert "Compare needs 2 to 4 different models" in visit.page.inner_text("#compare-message")
+    assert not visit.page.is_visible("#compare-download")
+
+    visit.tab("Predict")  # and the page recovers in place
+    visit.page.fill("#text-input textarea", TEXT)
+    visit.page.click("#run-button")
+    visit.page.wait_for_selector(BARS, state="attached")
+    visit.page.wait_for_function("!document.querySelector('#predict-message .result-error')")
+    assert visit.page.is_visible("#predict-download")
+    visit.assert_stayed_local()
+
+
+def test_a_link_from_each_tab_reopens_that_tab_with_its_result(visit, browser, app_url):
+    visit.open()
+    visit.page.wait_for_selector(BARS, state="attached")
+    links = {"predict": visit.page.get_attribute("#predict-share a", "href")}
+    visit.tab("Attention")
+    visit.page.fill("#attention-layer input[type=number]", "1")
+    visit.page.click("#attention-button")
+    visit.page.wait_for_selector(VIEW_READY["attention"], state="attached")
+    visit.page.wait_for_selector("#attention-share a", state="attached")
+    links["attention"] = visit.page.get_attribute("#attention-share a", "href")
+    visit.tab("Attribution")
+    visit.page.get_by_label("Gradient × input").check()
+    visit.page.click("#attribution-button")
+    visit.page.wait_for_selector("#attribution-share a", state="attached")
+    links["attribution"] = visit.page.get_attribute("#attribution-share a", "href")
+    visit.tab("Compare")
+    visit.page.click("#compare-button")
+    visit.page.wait_for_selector("#compare-share a", state="attached")
+    links["compare"] = visit.page.get_attribute("#compare-share a", "href")
+    for view, link in links.items():
+        assert f"view={view}" in link, link
+    assert "layer=1" in links["attention"] and "method=grad-x-input" in links["attribution"]
+    assert "models=mini-bert%2Cmini-roberta" in links["compare"]
+
+    visit.page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    visit.page.click("#compare-share .copy-link")
+    visit.page.wait_for_function("document.querySelector('#compare-share .copy-link').textContent == 'Copied'")
+    assert visit.page.evaluate("navigator.clipboard.readText()") == app_url.rstrip("/") + "/" + links["compare"]
+
+    other = visit.page.context.new_page()  # one more tab of the same browser, so the page loads are few
+    for view, link in links.items():
+        other.goto(app_url + link)
+        other.wait_for_selector(VIEW_READY[view], state="attached")
+        assert other.get_by_role("tab", name=view.capitalize()).get_attribute("aria-selected") == "true"
+        other.wait_for_selector(f"#{view}-share a", state="attached")
+        assert other.get_attribute(f"#{view}-share a", "href") == link, view
+    other.close()
+    visit.assert_stayed_local()
+
+
+def test_at_800_px_the_charts_stack_and_no_two_titles_overlap(browser, app_url):
+    context = browser.new_context(viewport={"width": 800, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(app_url + "?" + urlencode({"text": "The [MASK] was cold and the [MASK] was hot."}))
+    page.wait_for_selector(BARS, state="attached")
+    for tab, button in (("Attention", "#attention-button"), ("Attribution", "#attribution-button"),
+                        ("Compare", "#compare-button")):
+        page.get_by_role("tab", name=tab).click()
+        page.click(button)
+        page.wait_for_selector(VIEW_READY[tab.lower()], state="attached")
+        if tab == "Attention":
+            page.wait_for_selector("#attention-rollout-masks .barlayer", state="attached")
+            head, mask = (page.locator(s).bounding_box() for s in ("#attention-head", "#attention-mask"))
+            assert mask["y"] >= head["y"] + head["height"] - 1, "the two columns stack below 1000 px"
+            attention_titles = chart_titles(page, "#attention-view")
+        if tab == "Compare":
+            page.get_by_text("Bar charts side by side").click()
+            page.wait_for_selector("#compare-plot .barlayer .point path", state="attached")
+    page.wait_for_timeout(500)
+    for tab in ("Predict", "Attention", "Attribution", "Compare"):
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_timeout(300)
+        titles = attention_titles if tab == "Attention" else chart_titles(page, "body")
+        assert titles, tab
+        for i, a in enumerate(titles):
+            assert a["x"] >= 0 and a["x"] + a["w"] <= 800, f"{tab}: title {a['text']!r} runs off the page"
+            for b in titles[i + 1:]:
+                assert not overlaps(a, b), f"{tab}: {a['text']!r} overlaps {b['text']!r}"
+        bars = page.evaluate("""[...document.querySelectorAll('.js-plotly-plot')].filter((p) => p.offsetParent)
+            .map((p) => [p.closest('[id]').id, p.querySelector('.modebar')?.getBoundingClientRect().toJSON()])""")
+        for plot, bar in bars:
+            if bar:
+                for a in titles:
+                    if a["plot"] == plot:
+                        assert not overlaps(a, {"x": bar["x"], "y": bar["y"], "w": bar["width"], "h": bar["height"]}), \
+                            f"{tab}: title {a['text']!r} under the toolbar"
+    page.get_by_role("tab", name="Attribution").click()
+    menu = page.locator("#attribution-mask").bounding_box()
+    assert menu["x"] >= 0 and menu["x"] + menu["width"] <= 800, "the Mask menu is not cut"
+    context.close()

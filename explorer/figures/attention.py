@@ -111,10 +111,10 @@ def plot_heads_overview(maps: AttentionMaps, summary: str = "entropy") -> go.Fig
     )  # fmt: skip
     figure = go.Figure(heatmap)
     figure.update_layout(
-        title={"text": f"All heads: {HEAD_SUMMARIES[summary]}"},
+        title={"text": f"All heads: {summary}<br><span style='font-size:11px'>{HEAD_SUMMARIES[summary]}</span>"},
         xaxis={"title": {"text": "head"}, "tickmode": "linear", "dtick": 1},
         yaxis={"title": {"text": "layer"}, "tickmode": "linear", "dtick": 1, "autorange": "reversed"},
-        height=max(320, 28 * maps.layers + 140), margin={"l": 60, "r": 20, "t": 60, "b": 50},
+        height=max(320, 28 * maps.layers + 150), margin={"l": 60, "r": 20, "t": 75, "b": 50},
     )  # fmt: skip
     return figure
 

@@ -198,7 +198,7 @@ def plot_compare(comparison: Comparison) -> go.Figure:
         height=110 + masks * (comparison.top_k * 24 + 70),
         margin={"l": 80, "r": 30, "t": 90, "b": 30},
         template="plotly_white",
-        title={"text": "Top-k side by side, one scale for all (green: in every model's top-k)", "font": {"size": 14},
-               "y": 0.98, "yanchor": "top"},
+        title={"text": "Top-k side by side<br><span style='font-size:11px'>one scale for all · green: in every "
+                       "model's top-k</span>", "font": {"size": 14}},
     )
     return figure

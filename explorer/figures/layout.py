@@ -5,6 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 TITLE_FONT = {"size": 15}
+SUBPLOT_TITLE_FONT = {"size": 12}
 
 
 def tidy_titles(figure: go.Figure) -> go.Figure:
@@ -18,7 +19,7 @@ def tidy_titles(figure: go.Figure) -> go.Figure:
         if annotation.xref == "paper" and annotation.yanchor == "bottom" and annotation.xanchor == "center":
             left = next((d[0] for d in domains if d and abs((d[0] + d[1]) / 2 - annotation.x) < 1e-6), None)
             if left is not None:
-                annotation.update(x=left, xanchor="left")
+                annotation.update(x=left, xanchor="left", font=SUBPLOT_TITLE_FONT)
     return figure
 
 

@@ -14,12 +14,12 @@ from explorer.ui.api import build_api
 from explorer.ui.attention_tab import build_attention_tab
 from explorer.ui.attribution_tab import build_attribution_tab
 from explorer.ui.compare_tab import build_compare_tab
-from explorer.ui.errors import shows_errors
 from explorer.ui.layers_tab import build_layers_tab, components_by_id
 from explorer.ui.model_picker import build_model_picker, render_model_info, render_model_problem
 from explorer.ui.options import ServeOptions, startup_message
 from explorer.ui.page import DEFAULT_TOP_K, MAX_TOP_K, Page
 from explorer.ui.predict_tab import build_predict_tab
+from explorer.ui.result_frame import apply_links
 from explorer.ui.share import SharedQuery, read_query
 from explorer.ui.state import AppState
 
@@ -67,6 +67,18 @@ ol.compare-topk li.shared .word { color: #2f9e44; font-weight: 600; }
         margin: 2px; font-family: var(--font-mono); font-size: 0.9em; white-space: pre; }
 .chip.mask { background: #ffe8cc; }
 .share-link { margin-top: 6px; }
+.share-link .copy-link { margin-left: 8px; padding: 1px 8px; border: 1px solid var(--border-color-primary);
+                         border-radius: 4px; background: var(--background-fill-secondary); cursor: pointer; }
+.result-footer { align-items: center; }
+.result-footer button { white-space: nowrap; }
+.result-error { border-left: 4px solid #e8590c; background: #fff4e6; color: #212529; padding: 8px 12px;
+                margin: 6px 0; border-radius: 4px; }
+.cell-picker { display: none !important; }
+/* Two columns of charts side by side on a wide screen, one above the other below ~1000 px */
+@media (max-width: 1000px) {
+  .stack-narrow { flex-direction: column !important; }
+  .stack-narrow > div { width: 100% !important; min-width: 0 !important; }
+}
 """
 
 INTRO = (
@@ -124,10 +136,6 @@ def build_demo(model_name: str | None = None, allow_local: Sequence[str | Path] 
         examples.load_input_event.then(predict.fn, inputs=predict.inputs, outputs=predict.outputs,
                                        api_visibility="private")
 
-        @shows_errors
-        def show_model(name: str) -> str:
-            return render_model_info(state.model(name).info)
-
         def show_model_quietly(name: str) -> str:
             # When the page opens: a model that cannot load is said in place, not as a pop-up error.
             try:
@@ -135,7 +143,9 @@ def build_demo(model_name: str | None = None, allow_local: Sequence[str | Path] 
             except ExplorerError as error:
                 return render_model_problem(str(error))
 
-        model.change(show_model, inputs=model, outputs=model_info, api_visibility="private", trigger_mode="always_last")
+        # Said in the model line, not as a pop-up (a tab that then fails says it in place too).
+        model.change(show_model_quietly, inputs=model, outputs=model_info, api_visibility="private",
+                     trigger_mode="always_last")
 
         # A shared link (?model=...&text=...&view=...) fills the inputs, then runs Predict and the named tab.
         autorun = gr.State(False)
@@ -147,6 +157,7 @@ def build_demo(model_name: str | None = None, allow_local: Sequence[str | Path] 
 
         load = demo.load(open_link, outputs=[model, text, top_k, targets, compare_models, tabs, autorun, view],
                          api_visibility="private", show_progress="hidden")
+        load = apply_links(load, page)  # each tab's own settings from the link (layer, head, mask, method, ...)
         chain = load.then(show_model_quietly, inputs=model, outputs=model_info, api_visibility="private",
                           show_progress="hidden")
         chain = chain.then(predict.skippable(), inputs=[autorun, *predict.inputs], outputs=predict.outputs,
@@ -169,7 +180,7 @@ def _link_updates(query: SharedQuery) -> tuple:
         query.targets if query.targets is not None else skip,
         list(query.models) if query.models else skip,
         gr.Tabs(selected=query.view) if query.view else skip,
-        query.runs,
+        True,  # the opening sentence runs on load too (from the cache after the first time)
         query.view or "predict",
     )
 

@@ -7,10 +7,10 @@ import gradio as gr
 from explorer.attribution import DEFAULT_STEPS, METHOD_NAMES, METHODS
 from explorer.documents import attribution_document
 from explorer.figures.attribution import plot_attribution, render_attribution_tokens, render_completeness
-from explorer.ui.errors import shows_errors
 from explorer.ui.export import plot_with_png_button, write_json_file
 from explorer.ui.model_picker import render_model_info
 from explorer.ui.page import Page, TabRun, follow_masks, mask_choices
+from explorer.ui.result_frame import ResultFrame, load_model_for
 from explorer.ui.state import MAX_REQUEST_STEPS
 
 
@@ -32,31 +32,37 @@ def build_attribution_tab(page: Page) -> TabRun:
                               info="integrated gradients only; more steps, smaller delta", elem_id="attribution-steps",
                               scale=2)
             button = gr.Button("Explain", variant="primary", elem_id="attribution-button", scale=1)
+        frame = ResultFrame.build(page, "attribution", settings={
+            "mask": mask, "target": target, "contrast": contrast, "method": method, "steps": steps})
         tokens = gr.HTML(elem_id="attribution-tokens")
         plot = gr.Plot(elem_id="attribution-plot", show_label=False)
         check = gr.HTML(elem_id="attribution-delta")
-        download = gr.DownloadButton("Download JSON", visible=False, elem_id="attribution-download")
+        frame.footer()
     follow_masks(page.text, mask)
 
-    @shows_errors
     def run(text: str, model_name: str, mask_index: int | None, target_word: str, contrast_word: str,
-            method_name: str, step_count: float, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
-        model = page.state.model(model_name)
+            method_name: str, step_count: float, progress: gr.Progress = gr.Progress()) -> dict:  # noqa: B008
+        model = load_model_for(page, model_name)
         progress(0.0, desc="Attributing")
         result = page.state.attribution(
             model, text, int(mask_index or 0), target_word or "", contrast_word or "", method_name,
             int(step_count), progress=lambda fraction: progress(fraction, desc="Attributing"),
         )
-        return (
-            render_attribution_tokens(result),
-            plot_with_png_button(plot_attribution(result), "mlm-explorer-attribution"),
-            render_completeness(result),
-            gr.DownloadButton(value=write_json_file(attribution_document(result), "attribution"), visible=True),
-            render_model_info(model.info),
-        )
+        return {
+            tokens: render_attribution_tokens(result),
+            plot: plot_with_png_button(plot_attribution(result), "mlm-explorer-attribution"),
+            check: render_completeness(result),
+            frame.download: write_json_file(attribution_document(result), "attribution"),
+            frame.link: frame.query(model_name, text, mask=int(mask_index or 0), target=(target_word or "").strip(),
+                                    contrast=(contrast_word or "").strip(), method=method_name,
+                                    steps=int(step_count)),
+            page.model_info: render_model_info(model.info),
+        }
 
+    results = [tokens, plot, check]
+    shown = frame.shows(run, clears=results)
     inputs = [page.text, page.model, mask, target, contrast, method, steps]
-    outputs = [tokens, plot, check, download, page.model_info]
+    outputs = [*results, *frame.outputs]
     for trigger in (button.click, target.submit, contrast.submit):
-        trigger(run, inputs=inputs, outputs=outputs, api_visibility="private")
-    return TabRun(run, inputs, outputs)
+        trigger(shown, inputs=inputs, outputs=outputs, api_visibility="private")
+    return TabRun(shown, inputs, outputs)

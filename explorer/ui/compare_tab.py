@@ -7,10 +7,10 @@ import gradio as gr
 from explorer.compare import MAX_MODELS, MIN_MODELS, compare_models
 from explorer.documents import compare_document
 from explorer.figures.compare import plot_compare, render_agreement, render_compare_columns, render_tokenisations
-from explorer.ui.errors import shows_errors
 from explorer.ui.export import plot_with_png_button, write_json_file
 from explorer.ui.model_picker import check_model_names, default_compare_models, model_choices
 from explorer.ui.page import Page, TabRun
+from explorer.ui.result_frame import ResultFrame, load_model_for
 from explorer.ui.side_by_side import build_side_by_side
 
 
@@ -29,28 +29,32 @@ def build_compare_tab(page: Page) -> tuple[TabRun, gr.Dropdown]:
                 elem_id="compare-models", scale=4,
             )
             button = gr.Button("Compare", variant="primary", elem_id="compare-button", scale=1)
+        frame = ResultFrame.build(page, "compare")
         columns = gr.HTML(elem_id="compare-columns")
         agreement = gr.HTML(elem_id="compare-agreement")
         with gr.Accordion("How each model tokenised the sentence", open=True):
             tokenisation = gr.HTML(elem_id="compare-tokens")
         with gr.Accordion("Bar charts side by side", open=False):
             plot = gr.Plot(elem_id="compare-plot", show_label=False)
-        download = gr.DownloadButton("Download JSON", visible=False, elem_id="compare-download")
+        frame.footer()
         build_side_by_side(page, models)
 
-    @shows_errors
-    def run(text: str, model_names: list[str], top_k: float) -> tuple:
-        loaded = [page.state.model(name) for name in check_model_names(model_names)]
+    def run(text: str, model_names: list[str], top_k: float) -> dict:
+        names = check_model_names(model_names)
+        loaded = [load_model_for(page, name) for name in names]
         comparison = compare_models(loaded, text, top_k=int(top_k))
-        return (
-            render_compare_columns(comparison),
-            render_agreement(comparison),
-            render_tokenisations(comparison),
-            plot_with_png_button(plot_compare(comparison), "mlm-explorer-compare"),
-            gr.DownloadButton(value=write_json_file(compare_document(comparison), "compare"), visible=True),
-        )
+        return {
+            columns: render_compare_columns(comparison),
+            agreement: render_agreement(comparison),
+            tokenisation: render_tokenisations(comparison),
+            plot: plot_with_png_button(plot_compare(comparison), "mlm-explorer-compare"),
+            frame.download: write_json_file(compare_document(comparison), "compare"),
+            frame.link: frame.query(names[0], text, top_k=int(top_k), models=",".join(names)),
+        }
 
+    results = [columns, agreement, tokenisation, plot]
+    shown = frame.shows(run, clears=results)
     inputs = [page.text, models, page.top_k]
-    outputs = [columns, agreement, tokenisation, plot, download]
-    button.click(run, inputs=inputs, outputs=outputs, api_visibility="private")
-    return TabRun(run, inputs, outputs), models
+    outputs = [*results, *frame.outputs]
+    button.click(shown, inputs=inputs, outputs=outputs, api_visibility="private")
+    return TabRun(shown, inputs, outputs), models

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import gradio as gr
@@ -27,6 +27,8 @@ class Page:
     top_k: gr.Slider
     run: gr.Button
     model_info: gr.HTML
+    # Each tab's ResultFrame (explorer/ui/result_frame.py), registered as the tab is built.
+    frames: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -54,16 +54,23 @@ def read_query(params: Mapping[str, str]) -> SharedQuery:
     )
 
 
-def build_share_query(model: str, text: str, top_k: int, targets: str = "", view: str = "predict",
-                      models: tuple[str, ...] = ()) -> str:
-    """The query string (with its leading "?") that reopens the page in this state."""
-    params: dict[str, str] = {"model": model, "text": text, "top_k": str(top_k)}
+def build_share_query(model: str, text: str, top_k: int | None = None, targets: str = "", view: str = "predict",
+                      models: tuple[str, ...] = (), settings: Mapping[str, str] | None = None) -> str:
+    """The query string (with its leading "?") that reopens the page in this state, on the tab `view`.
+
+    `settings` are a tab's own values (e.g. {"layer": "2", "head": "5"}), read back by
+    `explorer.ui.result_frame.apply_links`.
+    """
+    params: dict[str, str] = {"model": model, "text": text}
+    if top_k is not None:
+        params["top_k"] = str(top_k)
     if targets.strip():
         params["targets"] = targets.strip()
-    if view != "predict":
-        params["view"] = view
+    params["view"] = view
     if models:
         params["models"] = ",".join(models)
+    for key, value in (settings or {}).items():
+        params.setdefault(key, value)
     return "?" + urlencode(params)
 
 
