@@ -449,7 +449,7 @@ def _add_layers_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _run_layers(args: argparse.Namespace) -> int:
     from explorer.documents import layers_document
-    from explorer.figures.labels import mask_label, token_label
+    from explorer.figures.labels import mask_names, token_label
     from explorer.layers import layer_predictions
 
     model = load_from_args(args)
@@ -460,7 +460,7 @@ def _run_layers(args: argparse.Namespace) -> int:
     print(f"{model_header(model.info)}: the MLM head applied after each of {result.layers} layers (0 = embeddings)")
     for number, mask in enumerate(result.masks, start=1):
         final = mask.layers[-1].final_top1
-        print(f"\n{mask_label(number, len(result.masks))} (token {mask.position}); final top-1 "
+        print(f"\n{mask_names(result.text, len(result.masks))[number - 1]} (token {mask.position}); final top-1 "
               f"{token_label(final.token)!r}:")
         for entry in mask.layers:
             words = "  ".join(f"{token_label(p.token)[:14]} {p.score:.3f}" for p in entry.predictions[:5])
@@ -515,7 +515,7 @@ def _run_ablate(args: argparse.Namespace) -> int:
 
 
 def _print_ablation(model: Any, result: Any) -> None:
-    from explorer.figures.labels import mask_label, token_label
+    from explorer.figures.labels import mask_names, token_label
     from explorer.fill_mask import predict_masks
 
     fill = result.fill_mask
@@ -523,7 +523,8 @@ def _print_ablation(model: Any, result: Any) -> None:
     removed = ", ".join(f"{layer}:{head}" for layer, head in result.ablated) or "none"
     print(f"{model_header(model.info)}; heads removed ({result.mode}): {removed}")
     for number, (mask, before) in enumerate(zip(fill.masks, plain.masks, strict=True), start=1):
-        print(f"  {mask_label(number, len(fill.masks))} (token {mask.position}):   with the heads      without them")
+        print(f"  {mask_names(fill.text, len(fill.masks))[number - 1]} (token {mask.position}):   with the heads"
+              f"      without them")
         for rank, (p, q) in enumerate(zip(mask.predictions, before.predictions, strict=True), start=1):
             print(f"    {rank:>3}. {token_label(q.token)[:16]!r:<20} {q.score:7.4f}   "
                   f"{token_label(p.token)[:16]!r:<20} {p.score:7.4f}")

@@ -46,7 +46,7 @@ def test_layers_json(bert, capsys):
 def test_layers_table(bert, capsys):
     status, out, _ = run_cli(capsys, "layers", "--model", bert, TWO_MASKS)
     assert status == 0
-    assert "layer  0:" in out and "layer  2:" in out and "final word rank" in out and "mask 2 of 2" in out
+    assert "layer  0:" in out and "layer  2:" in out and "final word rank" in out and "mask 2 · '" in out
 
 
 def test_ablate_heads_json(bert, capsys):

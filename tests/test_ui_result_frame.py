@@ -66,5 +66,5 @@ def test_a_result_shows_its_download_and_a_link_with_view_and_settings():
 def test_every_tab_of_the_page_has_a_frame():
     demo = build_demo()
     ids = {getattr(block, "elem_id", None) for block in demo.blocks.values()}
-    for view in ("predict", "attention", "attribution", "compare"):
+    for view in ("predict", "attention", "attribution", "compare", "layers"):
         assert {f"{view}-message", f"{view}-download", f"{view}-share"} <= ids, view

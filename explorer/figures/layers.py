@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from explorer.ablation import HeadEffects
-from explorer.figures.labels import escape_label, mask_label, token_label
+from explorer.figures.labels import escape_label, mask_names, token_label
 from explorer.layers import LayerPredictions
 
 LENS_COLORSCALE = "Blues"
@@ -53,7 +53,8 @@ def plot_layer_lens(result: LayerPredictions, mask: int = 0) -> go.Figure:
               enumerate(zip(ranks, entry.layers, strict=True))],
         hoverinfo="text",
     ), row=1, col=2)
-    title = (f"{mask_label(mask + 1, len(result.masks))} (token {entry.position}), layer by layer — "
+    title = (f"{escape_label(mask_names(result.text, len(result.masks))[mask])} (token {entry.position}), layer by "
+             f"layer — "
              f"{escape_label(result.model_name)}")
     figure.update_layout(
         title={"text": title}, height=max(320, 34 * len(layers) + 200),

@@ -14,6 +14,7 @@ from explorer.ui.export import plot_with_png_button, write_json_file
 from explorer.ui.layers_state import cached_ablation, cached_effects, cached_layers
 from explorer.ui.model_picker import render_model_info
 from explorer.ui.page import Page, TabRun, follow_masks, mask_choices
+from explorer.ui.result_frame import ResultFrame, load_model_for
 
 
 def build_layers_tab(page: Page, head_choice: tuple[gr.Slider, gr.Slider] | None = None) -> TabRun:
@@ -37,12 +38,12 @@ def build_layers_tab(page: Page, head_choice: tuple[gr.Slider, gr.Slider] | None
         gr.Markdown("What the model's own MLM head would predict from each layer's hidden state at the mask "
                     "(0 = the embeddings), and how much each attention head matters for the word.",
                     elem_classes=["muted"])
+        frame = ResultFrame.build(page, "layers", settings={"mask": mask, "target": target, "mode": mode})
         lens_plot = gr.Plot(elem_id="layers-lens", show_label=False)
         effects_plot = gr.Plot(elem_id="head-effects", show_label=False)
-        with gr.Row():
-            layers_download = gr.DownloadButton("Download JSON (layers)", visible=False, elem_id="layers-download")
-            effects_download = gr.DownloadButton("Download JSON (head effects)", visible=False,
-                                                 elem_id="head-effects-download")
+        frame.footer()  # Download JSON (layers), link, copy button
+        effects_download = gr.DownloadButton("Download JSON (head effects)", visible=False,
+                                             elem_id="head-effects-download")
         with gr.Row(equal_height=True):
             heads = gr.Textbox(label="Heads to switch off", placeholder="2:5, 3:7  (layer:head from 0; 3:* = all of "
                                "layer 3)", elem_id="ablate-heads", scale=4)
@@ -53,20 +54,22 @@ def build_layers_tab(page: Page, head_choice: tuple[gr.Slider, gr.Slider] | None
         ablate_download = gr.DownloadButton("Download JSON (ablation)", visible=False, elem_id="ablate-download")
     follow_masks(page.text, mask)
 
-    @shows_errors
-    def run(text: str, model_name: str, top_k: float, mask_index: int | None, word: str, how: str) -> tuple:
-        model = page.state.model(model_name)
+    def run(text: str, model_name: str, top_k: float, mask_index: int | None, word: str, how: str) -> dict:
+        model = load_model_for(page, model_name)
         chosen = int(mask_index or 0)
         lens = cached_layers(page.state, model, text, int(top_k))
         chosen = min(chosen, len(lens.masks) - 1)
         effects = cached_effects(page.state, model, text, chosen, word or "", how)
-        return (
-            plot_with_png_button(plot_layer_lens(lens, chosen), "mlm-explorer-layers"),
-            plot_with_png_button(plot_head_effects(effects), "mlm-explorer-head-effects"),
-            gr.DownloadButton(value=write_json_file(layers_document(lens), "layers"), visible=True),
-            gr.DownloadButton(value=write_json_file(head_effects_document(effects), "head-effects"), visible=True),
-            render_model_info(model.info),
-        )
+        return {
+            lens_plot: plot_with_png_button(plot_layer_lens(lens, chosen), "mlm-explorer-layers"),
+            effects_plot: plot_with_png_button(plot_head_effects(effects), "mlm-explorer-head-effects"),
+            frame.download: write_json_file(layers_document(lens), "layers"),
+            effects_download: gr.DownloadButton(value=write_json_file(head_effects_document(effects), "head-effects"),
+                                                visible=True),
+            frame.link: frame.query(model_name, text, top_k=int(top_k), mask=chosen, target=(word or "").strip(),
+                                    mode=how),
+            page.model_info: render_model_info(model.info),
+        }
 
     @shows_errors
     def switch_off(text: str, model_name: str, top_k: float, spec: str, how: str) -> tuple:
@@ -81,7 +84,9 @@ def build_layers_tab(page: Page, head_choice: tuple[gr.Slider, gr.Slider] | None
         )
 
     inputs = [page.text, page.model, page.top_k, mask, target, mode]
-    outputs = [lens_plot, effects_plot, layers_download, effects_download, page.model_info]
+    results = [lens_plot, effects_plot, effects_download]
+    outputs = [*results, *frame.outputs]
+    run = frame.shows(run, clears=results)
     button.click(run, inputs=inputs, outputs=outputs, api_visibility="private")
     for trigger in (ablate_button.click, heads.submit):
         trigger(switch_off, inputs=[page.text, page.model, page.top_k, heads, mode],

@@ -150,6 +150,8 @@ def render_link(query: str) -> str:
 
 
 def _cleared(component: gr.components.Component) -> Any:
+    if isinstance(component, gr.DownloadButton):  # a tab's second download: hidden with the result
+        return gr.DownloadButton(value=None, visible=False)
     if isinstance(component, gr.Plot):
         return None
     if isinstance(component, gr.HTML):
