@@ -74,7 +74,7 @@ def test_topk_and_targets_tables_escape_and_label_multi_piece_words():
     targets = render_targets_table(result)
     assert "&lt;sun&gt;" in targets and "<sun>" not in targets
     assert "n/a: 2 pieces" in targets and "25.0%" in targets and "(first piece)" in targets
-    assert "<td>0.1250</td><td>2</td>" in targets
+    assert "<td>12.5%</td><td>2</td>" in targets
     assert render_targets_table(result_with([("a", 1.0)])) == ""
 
 
