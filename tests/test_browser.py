@@ -280,6 +280,22 @@ def overlaps(a: dict, b: dict) -> bool:
             and a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"])
 
 
+def assert_titles_clear(page, tab: str, titles: list[dict], width: int) -> None:
+    """No two chart titles overlap, none runs off the page, none sits under a chart's toolbar."""
+    assert titles, tab
+    for i, a in enumerate(titles):
+        assert a["x"] >= 0 and a["x"] + a["w"] <= width, f"{tab}: title {a['text']!r} runs off the page"
+        for b in titles[i + 1:]:
+            assert not overlaps(a, b), f"{tab}: {a['text']!r} overlaps {b['text']!r}"
+    bars = page.evaluate("""[...document.querySelectorAll('.js-plotly-plot')].filter((p) => p.offsetParent)
+        .map((p) => [p.closest('[id]').id, p.querySelector('.modebar')?.getBoundingClientRect().toJSON()])""")
+    for plot, bar in bars:
+        for a in titles:
+            if bar and a["plot"] == plot:
+                toolbar = {"x": bar["x"], "y": bar["y"], "w": bar["width"], "h": bar["height"]}
+                assert not overlaps(a, toolbar), f"{tab}: title {a['text']!r} under the toolbar"
+
+
 def test_the_first_prediction_runs_on_load_and_every_view_names_the_mask_one_way(visit):
     start = time.perf_counter()
     visit.open()
@@ -316,6 +332,8 @@ def test_the_first_prediction_runs_on_load_and_every_view_names_the_mask_one_way
     head_view = visit.page.frame_locator("#head-view iframe")
     head_view.locator("#attention line").first.wait_for(state="attached")
     assert head_view.locator("#layer").input_value() == str(layer)
+    visit.page.wait_for_selector("#attention-rollout-masks .barlayer", state="attached")
+    assert_titles_clear(visit.page, "Attention at 1280 px", chart_titles(visit.page, "#attention-view"), width=1280)
 
     visit.tab("Attribution")
     assert visit.page.locator("#attribution-mask input").input_value() == OPENING_MASK
@@ -460,19 +478,7 @@ def test_at_800_px_the_charts_stack_and_no_two_titles_overlap(browser, app_url):
         page.get_by_role("tab", name=tab).click()
         page.wait_for_timeout(300)
         titles = attention_titles if tab == "Attention" else chart_titles(page, "body")
-        assert titles, tab
-        for i, a in enumerate(titles):
-            assert a["x"] >= 0 and a["x"] + a["w"] <= 800, f"{tab}: title {a['text']!r} runs off the page"
-            for b in titles[i + 1:]:
-                assert not overlaps(a, b), f"{tab}: {a['text']!r} overlaps {b['text']!r}"
-        bars = page.evaluate("""[...document.querySelectorAll('.js-plotly-plot')].filter((p) => p.offsetParent)
-            .map((p) => [p.closest('[id]').id, p.querySelector('.modebar')?.getBoundingClientRect().toJSON()])""")
-        for plot, bar in bars:
-            if bar:
-                for a in titles:
-                    if a["plot"] == plot:
-                        assert not overlaps(a, {"x": bar["x"], "y": bar["y"], "w": bar["width"], "h": bar["height"]}), \
-                            f"{tab}: title {a['text']!r} under the toolbar"
+        assert_titles_clear(page, tab, titles, width=800)
     page.get_by_role("tab", name="Attribution").click()
     menu = page.locator("#attribution-mask").bounding_box()
     assert menu["x"] >= 0 and menu["x"] + menu["width"] <= 800, "the Mask menu is not cut"
