@@ -12,6 +12,7 @@ from typing import Any
 
 from explorer.bundled import default_model
 from explorer.errors import ExplorerError, InputError
+from explorer.limits import CLI_LIMITS
 
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
@@ -324,6 +325,8 @@ def _run_attention(args: argparse.Namespace) -> int:
 
     model = load_from_args(args)
     maps = extract_attention(model, args.text)
+    if args.json:  # a large document only as arrays in a file
+        CLI_LIMITS.check_attention(len(maps.tokens), maps.layers, maps.heads)
     rollout = attention_rollout(maps) if args.rollout else None
     if args.json:
         print_json(attention_document(maps, model.info, rollout=rollout), indent=None)
@@ -397,6 +400,7 @@ def _run_attribute(args: argparse.Namespace) -> int:
 
     if args.method not in METHODS:
         raise InputError(f"--method {args.method!r} is not one of {', '.join(METHODS)}.")
+    CLI_LIMITS.check_steps(args.steps)  # Gauss-Legendre's nodes take steps^2 memory: bounded before loading
     model = load_from_args(args)
     result = attribute_tokens(
         model, args.text, mask=args.mask,

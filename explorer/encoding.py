@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from explorer.errors import InputError
+from explorer.limits import check_characters
 from explorer.models import LoadedModel
 
 EXAMPLE = "Paris is the [MASK] of France."
@@ -59,8 +60,12 @@ def encode(model: LoadedModel, text: str) -> Encoding:
     Returns:
         The `Encoding`; `mask_positions` index `tokens`.
     """
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str):
+        raise InputError(f"The text must be a string, not {type(text).__name__}; type a sentence with [MASK] "
+                         f'in it, e.g. "{EXAMPLE}"')
+    if not text.strip():
         raise InputError(f'The text is empty; type a sentence with [MASK] in it, e.g. "{EXAMPLE}"')
+    check_characters(text)
     tokenizer = model.tokenizer
     model_text = normalize_masks(text, tokenizer.mask_token)
     # No truncation: a silently cut text could lose its mask.

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import re
-import socket
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import torch
 from transformers import AutoConfig, AutoModelForMaskedLM, AutoTokenizer, PreTrainedModel
@@ -18,7 +17,7 @@ from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
 from explorer.bundled import assets_dir, bundled_path, is_bundled_alias
 from explorer.cache import LruCache
-from explorer.errors import InputError, ModelLoadError
+from explorer.errors import ExplorerError, InputError, ModelLoadError
 from explorer.forward import install_position_narrowing
 
 CACHE_SIZE_ENV = "MLM_EXPLORER_CACHE_SIZE"
@@ -106,6 +105,8 @@ def load_model(
     *,
     trust_remote_code: bool = False,
     cache: bool = True,
+    kind: str | None = None,
+    max_parameters: int | None = None,
 ) -> LoadedModel:
     """Load a masked language model, reusing the shared cache when the same model was loaded before.
 
@@ -115,6 +116,9 @@ def load_model(
         dtype: None or "float32" (default), "float16" or "bfloat16".
         trust_remote_code: run custom code shipped with the checkpoint; only when the caller opts in.
         cache: False loads a private copy that bypasses the shared cache.
+        kind: "bundled", "local" or "hub" to take the name as that form only (a web request's name is decided by
+            its form, never by what exists in the server's working directory); None guesses as the CLI does.
+        max_parameters: refuse a larger model after reading its config, before any weight is read or downloaded.
     Returns:
         The model in eval mode on `device`, with its tokenizer and a `ModelInfo`.
     """
@@ -122,11 +126,13 @@ def load_model(
         raise InputError('No model name given; try "mini-bert" or a hub id such as "bert-base-uncased".')
     torch_device = resolve_device(device)
     torch_dtype = resolve_dtype(dtype)
-    key = (_resolve_source(name_or_path.strip())[0], str(torch_device), str(torch_dtype), trust_remote_code)
+    name = name_or_path.strip()
+    source = _resolve_source(name, kind)
+    key = (source[0], str(torch_device), str(torch_dtype), trust_remote_code)
     if not cache:
-        return _load_uncached(name_or_path.strip(), torch_device, torch_dtype, trust_remote_code)
-    return MODEL_CACHE.get(key, lambda: _load_uncached(name_or_path.strip(), torch_device, torch_dtype,
-                                                       trust_remote_code))
+        return _load_uncached(name, source, torch_device, torch_dtype, trust_remote_code, max_parameters)
+    return MODEL_CACHE.get(key, lambda: _load_uncached(name, source, torch_device, torch_dtype, trust_remote_code,
+                                                       max_parameters))
 
 
 def _cache_size_from_env() -> int:
@@ -149,8 +155,17 @@ def is_hub_id(name: str) -> bool:
     return _HUB_ID.fullmatch(name) is not None and ".." not in name and "--" not in name
 
 
-def _resolve_source(name: str) -> tuple[str, str]:
-    """(source, kind) where kind is "bundled", "local" or "hub"."""
+def _resolve_source(name: str, kind: str | None = None) -> tuple[str, str]:
+    """(source, kind) where kind is "bundled", "local" or "hub"; a given `kind` is the only form tried."""
+    if kind == "hub":
+        if not is_hub_id(name) or is_bundled_alias(name):
+            raise ModelLoadError(f"{name!r} is not a hub id; give one such as bert-base-uncased.")
+        return name, "hub"
+    if kind == "local":
+        path = Path(name).expanduser()
+        if not path.is_dir():
+            raise ModelLoadError(f"No model folder at {name!r}; give a folder with config.json.")
+        return str(path.resolve()), "local"
     folder = bundled_path(name)
     if folder is not None:
         return str(folder), "bundled"
@@ -182,6 +197,7 @@ def _hub_offline() -> bool:
 def _not_available_message(name: str, reason: str) -> str:
     import huggingface_hub.constants as hub_constants
 
+    # The web app takes the server's folders out of every message (explorer.ui.errors.hide_paths).
     return (
         f"Model {name!r} is not in the local Hugging Face cache ({hub_constants.HF_HUB_CACHE}) and "
         f"{reason}. To use it offline, run `hf download {name}` on a machine with internet access, copy its "
@@ -190,26 +206,82 @@ def _not_available_message(name: str, reason: str) -> str:
     )
 
 
-def _hub_reachable(timeout: float = 3.0) -> bool:
-    """One quick connection to the Hub's host: huggingface_hub's own retries take ~25 s to give up offline."""
+# Deadlines of every Hub request (seconds): a Hub that accepts connections and never answers fails one request
+# instead of holding a worker forever ($MLM_EXPLORER_HUB_TIMEOUT sets the read deadline).
+HUB_CONNECT_TIMEOUT = 3.0
+HUB_READ_TIMEOUT = 10.0
+HUB_TIMEOUT_ENV = "MLM_EXPLORER_HUB_TIMEOUT"
+
+
+def _hub_read_timeout() -> float:
+    raw = os.environ.get(HUB_TIMEOUT_ENV, "")
+    try:
+        return float(raw) if raw and float(raw) > 0 else HUB_READ_TIMEOUT
+    except ValueError:
+        return HUB_READ_TIMEOUT
+
+
+def _hub_reachable(timeout: float | None = None) -> bool:
+    """Whether the Hub answers one small request within its deadlines (connect and read).
+
+    huggingface_hub's own retries take ~25 s to give up offline, and without a read deadline a Hub that accepts
+    connections but never answers blocks forever. Any HTTP answer, even an error status, counts as reachable.
+    Proxies from the environment are used as huggingface_hub uses them.
+    """
     import huggingface_hub.constants as hub_constants
 
-    url = urlsplit(hub_constants.ENDPOINT)
-    if urllib.request.getproxies().get(url.scheme) and not urllib.request.proxy_bypass(url.hostname or ""):
-        return True  # behind a proxy a direct connection proves nothing: let huggingface_hub try
-    port = url.port or (443 if url.scheme == "https" else 80)
+    url = hub_constants.ENDPOINT.rstrip("/") + "/api/models/bert-base-uncased"
+    request = urllib.request.Request(url, method="HEAD")
     try:
-        with socket.create_connection((url.hostname or "", port), timeout=timeout):
+        with urllib.request.urlopen(request, timeout=timeout or min(_hub_read_timeout(), 5.0)):
             return True
-    except OSError:
+    except urllib.error.HTTPError:
+        return True
+    except (OSError, ValueError):  # refused, unresolvable, timed out (socket.timeout is an OSError)
         return False
 
 
-def _load_parts(source: str, kind: str, trust_remote_code: bool) -> tuple[Any, Any, bool]:
+def _install_hub_deadlines() -> None:
+    """Give huggingface_hub's shared HTTP client connect and read deadlines (its default has none)."""
+    global _HUB_DEADLINES_SET
+    if _HUB_DEADLINES_SET:
+        return
+    try:
+        import httpx2
+        from huggingface_hub.utils import _http as hub_http
+    except ImportError:  # another huggingface_hub: its own defaults apply
+        return
+
+    def client_factory() -> Any:
+        return httpx2.Client(event_hooks={"request": [hub_http.hf_request_event_hook]}, follow_redirects=True,
+                             timeout=httpx2.Timeout(_hub_read_timeout(), connect=HUB_CONNECT_TIMEOUT))
+
+    hub_http.set_client_factory(client_factory)
+    _HUB_DEADLINES_SET = True
+
+
+_HUB_DEADLINES_SET = False
+
+
+def count_parameters(config: Any) -> int | None:
+    """The parameters of the masked LM that `config` describes, counted on the meta device (nothing allocated);
+    None when it is not a masked LM this transformers knows."""
+    if type(config) not in MODEL_FOR_MASKED_LM_MAPPING:
+        return None
+    with torch.device("meta"):
+        shell = AutoModelForMaskedLM.from_config(config)
+    return sum(p.numel() for p in shell.parameters())
+
+
+def _load_parts(source: str, kind: str, trust_remote_code: bool,
+                max_parameters: int | None = None) -> tuple[Any, Any, bool]:
     """Config, tokenizer and whether they came from local files only (then the weights must too).
 
-    The local cache is tried first, so a cached hub model never touches the network.
+    The local cache is tried first, so a cached hub model never touches the network. With `max_parameters`, a
+    larger model is refused from its config, before the tokenizer or any weight is read.
     """
+    if kind == "hub":
+        _install_hub_deadlines()
     attempts = [True] if kind != "hub" or _hub_offline() else [True, False]
     last_error: Exception | None = None
     for local_only in attempts:
@@ -217,6 +289,7 @@ def _load_parts(source: str, kind: str, trust_remote_code: bool) -> tuple[Any, A
             config = AutoConfig.from_pretrained(
                 source, trust_remote_code=trust_remote_code, local_files_only=local_only
             )
+            _check_parameters(config, source, max_parameters)
             tokenizer = AutoTokenizer.from_pretrained(
                 source, trust_remote_code=trust_remote_code, local_files_only=local_only
             )
@@ -235,6 +308,9 @@ def _load_parts(source: str, kind: str, trust_remote_code: bool) -> tuple[Any, A
             last_error = error
             if local_only and len(attempts) > 1 and not _hub_reachable():
                 break
+    if kind == "snapshot":
+        raise ModelLoadError(f"The hub model's files are incomplete in the local cache: {last_error}") \
+            from last_error
     if kind != "hub":
         raise ModelLoadError(
             f"The folder {source!r} is not a complete model (config.json and tokenizer files are needed): "
@@ -244,9 +320,58 @@ def _load_parts(source: str, kind: str, trust_remote_code: bool) -> tuple[Any, A
     raise ModelLoadError(_not_available_message(source, reason)) from last_error
 
 
-def _load_uncached(name: str, device: torch.device, dtype: torch.dtype, trust_remote_code: bool) -> LoadedModel:
-    source, kind = _resolve_source(name)
-    config, tokenizer, local_only = _load_parts(source, kind, trust_remote_code)
+def _exists_here(name: str) -> bool:
+    try:
+        return Path(name).exists()
+    except OSError:
+        return False
+
+
+# The files of a snapshot that loading needs (no duplicate weights in other frameworks' formats).
+_SNAPSHOT_FILES = ["*.json", "*.txt", "*.model", "*.safetensors", "*.tiktoken", "spiece*", "sentencepiece*"]
+
+
+def _hub_snapshot(repo_id: str, trust_remote_code: bool, max_parameters: int | None) -> str:
+    """The local snapshot folder of hub repository `repo_id` (from the cache, else downloaded), read by path."""
+    from huggingface_hub import snapshot_download
+
+    try:
+        return snapshot_download(repo_id, allow_patterns=_SNAPSHOT_FILES, local_files_only=True)
+    except Exception as error:  # not cached (LocalEntryNotFoundError and the like)
+        cached_error = error
+    if _hub_offline() or not _hub_reachable():
+        reason = "HF_HUB_OFFLINE is set" if _hub_offline() else "the Hugging Face Hub could not be reached"
+        raise ModelLoadError(_not_available_message(repo_id, reason)) from cached_error
+    _install_hub_deadlines()
+    try:
+        config_folder = snapshot_download(repo_id, allow_patterns=["config.json"])
+        _check_parameters(AutoConfig.from_pretrained(config_folder, trust_remote_code=trust_remote_code,
+                                                     local_files_only=True), repo_id, max_parameters)
+        return snapshot_download(repo_id, allow_patterns=_SNAPSHOT_FILES)
+    except ExplorerError:
+        raise
+    except Exception as error:
+        raise ModelLoadError(_not_available_message(repo_id, "it could not be downloaded")) from error
+
+
+def _check_parameters(config: Any, name: str, max_parameters: int | None) -> None:
+    if max_parameters is None:
+        return
+    count = count_parameters(config)
+    if count is not None and count > max_parameters:
+        raise InputError(f"{name!r} has {count / 1e6:,.0f}M parameters; this server loads models of at most "
+                         f"{max_parameters / 1e6:,.0f}M. Pick a smaller model.")
+
+
+def _load_uncached(name: str, resolved: tuple[str, str], device: torch.device, dtype: torch.dtype,
+                   trust_remote_code: bool, max_parameters: int | None = None) -> LoadedModel:
+    source, kind = resolved
+    if kind == "hub" and _exists_here(source):
+        # transformers would open the folder of that name in the working directory instead of the Hub repository:
+        # read the repository's own snapshot, so a hub id never reveals (or loads) what exists on the server.
+        source = _hub_snapshot(source, trust_remote_code, max_parameters)
+        kind = "snapshot"
+    config, tokenizer, local_only = _load_parts(source, kind, trust_remote_code, max_parameters)
     if type(config) not in MODEL_FOR_MASKED_LM_MAPPING and not _has_remote_mlm(config, trust_remote_code):
         found = ", ".join(getattr(config, "architectures", None) or [config.model_type])
         raise ModelLoadError(
@@ -269,8 +394,8 @@ def _load_uncached(name: str, device: torch.device, dtype: torch.dtype, trust_re
             output_loading_info=True,
         )
     except OSError as error:
-        if kind == "hub":
-            raise ModelLoadError(_not_available_message(source, "its weights could not be read or downloaded")) \
+        if kind in ("hub", "snapshot"):
+            raise ModelLoadError(_not_available_message(name, "its weights could not be read or downloaded")) \
                 from error
         raise ModelLoadError(
             f"Could not read the weights of {name!r} ({error}); check that the folder holds model.safetensors "

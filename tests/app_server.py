@@ -5,7 +5,9 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from explorer.ui.app import build_demo, launch
 from explorer.ui.options import ServeOptions
@@ -23,11 +25,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(allow_local: Sequence[Path] = (), concurrency: int = 4) -> Iterator[str]:
-    """The app served on 127.0.0.1 until the block ends; yields its URL (with a trailing slash)."""
-    demo = build_demo(allow_local=allow_local)
+def running_app(allow_local: Sequence[Path] = (), concurrency: int = 4, **serve_options: Any) -> Iterator[str]:
+    """The app served on 127.0.0.1 until the block ends; yields its URL (with a trailing slash).
+
+    `serve_options` are further ServeOptions fields (limits, models, hub, request_timeout, max_queue, ...).
+    """
     options = ServeOptions(host="127.0.0.1", port=free_port(), share=False, model=None,
                            allow_local=tuple(allow_local), concurrency=concurrency)
+    options = replace(options, **serve_options)
+    demo = build_demo(options=options)
     _, url, _ = launch(demo, options, prevent_thread_lock=True, quiet=True)
     try:
         yield url

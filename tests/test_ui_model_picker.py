@@ -93,13 +93,13 @@ def test_paths_outside_the_allowed_folders_do_not_reveal_whether_they_exist(tmp_
             check_model_name(str(name), [allowed])
 
 
-def test_a_hub_shaped_name_that_is_a_folder_here_counts_as_a_folder(tmp_path, monkeypatch):
-    # load_model opens an existing relative folder before trying the hub: the page must not let it.
+def test_a_hub_shaped_name_is_a_hub_id_even_when_a_folder_here_has_that_name(tmp_path, monkeypatch):
+    # Decided by its form, never by the working directory: otherwise the answer would tell what exists here.
     (tmp_path / "owner" / "model").mkdir(parents=True)
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(InputError, match="--allow-local"):
-        check_model_name("owner/model")
-    assert check_model_name("owner/model", [tmp_path]) == str((tmp_path / "owner" / "model").resolve())
+    assert check_model_name("owner/model") == "owner/model"
+    assert check_model_name("owner/model", [tmp_path]) == "owner/model"
+    assert check_model_name("./owner/model", [tmp_path]) == str((tmp_path / "owner" / "model").resolve())
 
 
 def test_missing_and_non_folder_paths_are_explained(tmp_path):
@@ -115,7 +115,8 @@ def test_the_page_never_loads_with_remote_code(monkeypatch, tmp_path):
     monkeypatch.setattr(ui_state, "load_model", lambda name, **kwargs: calls.append((name, kwargs)) or "loaded")
     monkeypatch.chdir(tmp_path)
     assert AppState.create().model("someone/custom-model") == "loaded"
-    assert calls == [("someone/custom-model", {"trust_remote_code": False})]
+    assert calls == [("someone/custom-model", {"trust_remote_code": False, "kind": "hub",
+                                                "max_parameters": 600_000_000})]
 
 
 def test_choices_list_bundled_models_first_then_well_known_hub_models(bundled_assets):

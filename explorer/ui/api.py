@@ -13,7 +13,7 @@ from explorer.attribution import DEFAULT_STEPS
 from explorer.bundled import default_model
 from explorer.compare import compare_models
 from explorer.documents import attention_document, attribution_document, compare_document, predict_document
-from explorer.errors import InputError
+from explorer.limits import to_whole_number as _whole_number
 from explorer.rollout import attention_rollout
 from explorer.ui.errors import shows_errors
 from explorer.ui.layers_api import build_layers_api
@@ -26,47 +26,52 @@ API_NAMES = ("predict", "attention", "attribute", "compare")
 
 def to_whole_number(value: Any, name: str) -> int:
     """`value` as an int when it is a whole number (JSON clients may send 5.0); otherwise an error naming it."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InputError(f"{name} must be a whole number, not {value!r}.")
-    return value
+    return _whole_number(value, name)
 
 
 def build_api(state: AppState) -> None:
     """Register the four API endpoints on the Blocks being built."""
     default = default_model()
 
+    limits = state.limits
+
     def predict(text: str, model: str = default, top_k: int = DEFAULT_TOP_K) -> dict:
         """Top-k fillers of every mask in `text`: the `mlm-explorer predict --json` document."""
-        loaded = state.model(model)
-        result = state.analysis(loaded, text, to_whole_number(top_k, "top_k")).fill_mask
-        return predict_document(loaded.info, [result])
+        args = limits.check_request(text=text, model=model, top_k=top_k)  # before any tokenising
+        loaded = state.model(args["model"])
+        analysis = state.analysis(loaded, args["text"], args["top_k"])
+        return predict_document(loaded.info, [analysis.fill_mask])
 
     def attention(text: str, model: str = default, rollout: bool = False) -> dict:
         """Every head's attention weights for `text` (and, with `rollout`, attention rollout): the
         `mlm-explorer attention --json [--rollout]` document."""
-        loaded = state.model(model)
-        maps = state.text_pass(loaded, text).attention
+        args = limits.check_request(text=text, model=model, rollout=rollout)
+        loaded = state.model(args["model"])
+        maps = state.attention(loaded, args["text"])
+        rollout = args["rollout"]
         return attention_document(maps, loaded.info, rollout=attention_rollout(maps) if rollout else None)
 
     def attribute(text: str, model: str = default, mask: int = 0, target: str = "", steps: int = DEFAULT_STEPS,
                   contrast: str = "", method: str = "ig") -> dict:
         """Which input tokens drove the prediction of `target` (empty: the top-1) at mask `mask` (0 = first):
         the `mlm-explorer attribute --json` document."""
-        loaded = state.model(model)
-        result = state.attribution(loaded, text, to_whole_number(mask, "mask"), target, contrast, method,
-                                   to_whole_number(steps, "steps"))
+        args = limits.check_request(text=text, model=model, mask=mask, target=target, steps=steps,
+                                    contrast=contrast, method=method)
+        loaded = state.model(args["model"])
+        result = state.attribution(loaded, args["text"], args["mask"], args["target"], args["contrast"],
+                                   args["method"], args["steps"])
         return attribution_document(result)
 
     def compare(text: str, models: list[str], top_k: int = DEFAULT_TOP_K) -> dict:
         """2 to 4 models on the same text, side by side with their agreement: the `mlm-explorer compare --json`
         document."""
-        loaded = [state.model(name) for name in check_model_names(models)]
-        return compare_document(compare_models(loaded, text, top_k=to_whole_number(top_k, "top_k")))
+        args = limits.check_request(text=text, models=models, top_k=top_k)
+        names = check_model_names(args["models"])
+        loaded = [state.model(name) for name in names]
+        return compare_document(compare_models(loaded, args["text"], top_k=args["top_k"]))
 
     endpoints: tuple[Callable[..., dict], ...] = (predict, attention, attribute, compare)
     for name, fn in zip(API_NAMES, endpoints, strict=True):
-        gr.api(shows_errors(fn), api_name=name)
+        gr.api(shows_errors(fn, endpoint=f"/{name}"), api_name=name)
     build_layers_api(state)  # /layers, /ablate, /head_effects
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -14,14 +15,21 @@ from explorer.ui.api import build_api
 from explorer.ui.attention_tab import build_attention_tab
 from explorer.ui.attribution_tab import build_attribution_tab
 from explorer.ui.compare_tab import build_compare_tab
+from explorer.ui.errors import configure as configure_requests
+from explorer.ui.errors import hide_paths
 from explorer.ui.layers_tab import build_layers_tab, components_by_id
 from explorer.ui.model_picker import build_model_picker, render_model_info, render_model_problem
-from explorer.ui.options import ServeOptions, startup_message
+from explorer.ui.options import DELETE_CACHE, ServeOptions, startup_message
 from explorer.ui.page import DEFAULT_TOP_K, MAX_TOP_K, Page
 from explorer.ui.predict_tab import build_predict_tab
+from explorer.ui.request_log import configure_logging
 from explorer.ui.result_frame import apply_links
 from explorer.ui.share import SharedQuery, read_query
 from explorer.ui.state import AppState
+
+BUSY_MESSAGE = "The server is busy; try again in a moment."
+# Uploads the server accepts at most (bytes): none, since no widget takes a file.
+MAX_UPLOAD_BYTES = 0
 
 EXAMPLES = (
     "Paris is the [MASK] of France.",
@@ -89,21 +97,29 @@ INTRO = (
 )
 
 
-def build_demo(model_name: str | None = None, allow_local: Sequence[str | Path] = ()) -> gr.Blocks:
+def build_demo(model_name: str | None = None, allow_local: Sequence[str | Path] = (), *,
+               options: ServeOptions | None = None) -> gr.Blocks:
     """The whole page: model, sentence and top-k on top, then Predict, Attention, Attribution and Compare tabs.
 
     Args:
         model_name: the model selected when the page opens (default: the first bundled model).
         allow_local: folders inside which the page may open local models (none by default).
+        options: the serve options (limits, --models, --no-hub); they override `model_name` and `allow_local`.
     Returns:
         The Gradio app; start it with `launch`.
     """
-    state = AppState.create(allow_local)
-    with gr.Blocks(title="MLM Explorer", analytics_enabled=False) as demo:
+    if options is not None:
+        model_name, allow_local = options.model or model_name, options.allow_local
+        state = AppState.create(allow_local, limits=options.limits, models=options.models, hub=options.hub)
+    else:
+        state = AppState.create(allow_local)
+    # delete_cache: Gradio's own copies of downloads are pruned hourly (and all removed at restart).
+    with gr.Blocks(title="MLM Explorer", analytics_enabled=False, delete_cache=DELETE_CACHE) as demo:
+        demo.explorer_state = state  # for `launch` (warming the default model)
         build_api(state)  # first, so the API's names are never taken by the page's own events
         gr.Markdown(INTRO)
         with gr.Row(equal_height=True):
-            model = build_model_picker(model_name or default_model())
+            model = build_model_picker(model_name or default_model(), state.models, state.hub)
             top_k = gr.Slider(1, MAX_TOP_K, value=DEFAULT_TOP_K, step=1, label="Top-k", info="fillers per mask",
                               scale=1, elem_id="top-k")
         model_info = gr.HTML(elem_id="model-info")
@@ -198,7 +214,13 @@ def launch(demo: gr.Blocks, options: ServeOptions, *, prevent_thread_lock: bool 
     Returns:
         What `gr.Blocks.launch` returns: (app, local URL, share URL).
     """
-    demo.queue(default_concurrency_limit=options.concurrency)
+    configure_requests(options.request_timeout, options.allow_local)
+    state = getattr(demo, "explorer_state", None)
+    if options.warm and state is not None:
+        warm_default_model(state, options.model or default_model())
+    # max_size: past this many waiting requests Gradio answers "the queue is full"; BUSY_MESSAGE says it in words.
+    demo.queue(default_concurrency_limit=options.concurrency, max_size=options.max_queue)
+    _say_busy_in_words()
     return demo.launch(
         server_name=options.host,
         server_port=options.port,
@@ -208,12 +230,41 @@ def launch(demo: gr.Blocks, options: ServeOptions, *, prevent_thread_lock: bool 
         theme=THEME,
         css=CSS,
         show_error=True,
+        max_file_size=MAX_UPLOAD_BYTES,  # the app takes no uploads: /gradio_api/upload refuses any file
     )
+
+
+def warm_default_model(state: AppState, name: str) -> None:
+    """Load the default model and run one tiny pass before serving, so the first visitor waits for nothing."""
+    try:
+        model = state.model(name)
+        state.analysis(model, f"Paris is the {model.info.mask_token} of France.", 1)
+    except ExplorerError as error:  # the page says why when it opens; serving goes on
+        logging.getLogger("explorer.requests").warning("could not warm %s: %s", name, hide_paths(str(error)))
+
+
+def _say_busy_in_words() -> None:
+    """Gradio's own "Queue is full." becomes a sentence that says what to do."""
+    import gradio.queueing as queueing
+
+    if getattr(queueing, "_explorer_busy", False):
+        return
+    original = queueing.Queue.push
+
+    async def push(self: Any, *args: Any, **kwargs: Any) -> Any:
+        result = await original(self, *args, **kwargs)
+        if isinstance(result, tuple) and len(result) == 3 and result[2] == "queue_full":
+            return False, BUSY_MESSAGE, "queue_full"
+        return result
+
+    queueing.Queue.push = push
+    queueing._explorer_busy = True
 
 
 def serve(options: ServeOptions) -> None:
     """Start the app as `options` say and block until interrupted (`mlm-explorer serve`, `python app.py`)."""
-    demo = build_demo(options.model, options.allow_local)
+    configure_logging(options.log_format)
+    demo = build_demo(options=options)
     # Gradio's own start-up lines tell users to "set share=True in launch()"; ours name the --share flag.
     _, local_url, share_url = launch(demo, options, prevent_thread_lock=True, quiet=True)
     print(startup_message(local_url, share_url), flush=True)

@@ -7,6 +7,7 @@ needs a Chrome driven per export).
 
 from __future__ import annotations
 
+import atexit
 import json
 import re
 import shutil
@@ -18,6 +19,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 from gradio.components.plot import PlotData
+from gradio.utils import get_upload_folder
 
 from explorer.figures.layout import tidy_titles
 
@@ -44,7 +46,11 @@ def plot_with_png_button(figure: go.Figure, name: str) -> PlotData:
 
 
 def write_json_file(document: dict[str, Any], name: str) -> str:
-    """Write `document` to `<name>.json` in a fresh folder and return its path, for a `gr.DownloadButton`."""
+    """Write `document` to `<name>.json` in a fresh folder and return its path, for a `gr.DownloadButton`.
+
+    The folder is inside Gradio's own cache folder, so Gradio serves the file from there instead of keeping a
+    second copy; it holds at most `MAX_EXPORTS` downloads and is removed when the process exits.
+    """
     folder = _export_dir() / uuid.uuid4().hex
     folder.mkdir()
     path = folder / f"{_safe_name(name)}.json"
@@ -60,8 +66,22 @@ def _export_dir() -> Path:
     global _export_root
     with _lock:
         if _export_root is None or not _export_root.is_dir():
-            _export_root = Path(tempfile.mkdtemp(prefix="mlm-explorer-exports-"))
+            cache = Path(get_upload_folder())
+            cache.mkdir(parents=True, exist_ok=True)
+            _export_root = Path(tempfile.mkdtemp(prefix="mlm-explorer-exports-", dir=cache))
         folders = sorted(_export_root.iterdir(), key=lambda p: p.stat().st_mtime)
         for old in folders[: max(0, len(folders) - MAX_EXPORTS + 1)]:
             shutil.rmtree(old, ignore_errors=True)
         return _export_root
+
+
+def remove_exports() -> None:
+    """Delete this process's download folder (run at exit)."""
+    global _export_root
+    with _lock:
+        if _export_root is not None:
+            shutil.rmtree(_export_root, ignore_errors=True)
+            _export_root = None
+
+
+atexit.register(remove_exports)

@@ -26,47 +26,55 @@ WELL_KNOWN_HUB_MODELS: tuple[str, ...] = (
 
 
 
-def check_model_name(name: str, allowed_dirs: Sequence[str | Path] = ()) -> str:
-    """The name to hand to `load_model` for a model named in a web request, or an error saying why not.
+def check_model_name(name: str, allowed_dirs: Sequence[str | Path] = (), *, models: Sequence[str] | None = None,
+                     hub: bool = True) -> str:
+    """The name to hand to `load_model` for a model named in a web request, or an error saying why not
+    (`classify_model_name` without the form)."""
+    return classify_model_name(name, allowed_dirs, models=models, hub=hub)[0]
 
-    A request may name a bundled alias, a Hugging Face hub id, or a folder inside one of `allowed_dirs`
-    (the operator's `--allow-local` folders; none by default). Symbolic links are resolved before the check,
-    and a hub-id-shaped name that is also a folder on the server counts as a folder.
+
+def classify_model_name(name: str, allowed_dirs: Sequence[str | Path] = (), *,
+                        models: Sequence[str] | None = None, hub: bool = True) -> tuple[str, str]:
+    """(name to load, its form: "bundled", "hub" or "local") for a model named in a web request.
+
+    A name is a bundled alias, a Hugging Face hub id, or a path (starting with "/", "." or "~") inside one of
+    `allowed_dirs` (the operator's `--allow-local` folders; none by default) — decided by its form alone, never
+    by what exists in the server's working directory, and no message names a server folder. Symbolic links are
+    resolved before the allow-list check.
 
     Args:
         name: what the person typed or picked.
         allowed_dirs: folders under which local models may be opened.
+        models: the operator's `--models` list: when given, only these names.
+        hub: False (`--no-hub`) refuses hub ids.
     Returns:
-        A bundled alias, a hub id, or the absolute path of an allowed folder.
+        A bundled alias, a hub id, or the absolute path of an allowed folder, with its form.
     """
     if not isinstance(name, str) or not name.strip():
         raise InputError('No model given; pick one from the list, e.g. "mini-bert".')
     name = name.strip()
+    if models is not None and name not in models:
+        raise InputError(f"{name!r} is not offered on this server; pick one of {', '.join(models)}.")
     if is_bundled_alias(name):
-        return name  # load_model says so if its files are missing; it never sends an alias to the Hub
-    looks_like_hub_id = is_hub_id(name)
-    if looks_like_hub_id and not _exists_locally(name):
-        return name
-    if not looks_like_hub_id and not name.startswith(("/", ".", "~")):
+        return name, "bundled"  # load_model says so if its files are missing; it never sends an alias to the Hub
+    if name.startswith(("/", ".", "~")):
+        return str(_allowed_folder(name, allowed_dirs)), "local"
+    if not is_hub_id(name):
         raise InputError(
             f"{name!r} is not a model name this page can load; give a bundled alias (mini-bert), a hub id "
             f"such as bert-base-uncased or google/electra-small-generator, or a folder the server allows."
         )
-    return str(_allowed_folder(name, allowed_dirs))
-
-
-def _exists_locally(name: str) -> bool:
-    try:
-        return Path(name).exists()
-    except OSError:
-        return False
+    if not hub:
+        raise InputError(f"{name!r} would come from the Hugging Face Hub, and this server loads no Hub models; "
+                         f"pick one of the models in the list.")
+    return name, "hub"
 
 
 def _allowed_folder(name: str, allowed_dirs: Sequence[str | Path]) -> Path:
     if not allowed_dirs:
         raise InputError(
-            f"{name!r} is a folder on the server, and this server opens no local folders; the operator can "
-            f"allow some with --allow-local DIR. Pick a bundled or hub model instead."
+            f"{name!r} is a path, and this server opens no local folders; the operator can allow some with "
+            f"--allow-local DIR. Pick a bundled or hub model instead."
         )
     try:
         folder = Path(name).expanduser().resolve()
@@ -75,8 +83,7 @@ def _allowed_folder(name: str, allowed_dirs: Sequence[str | Path]) -> Path:
     roots = [Path(d).expanduser().resolve() for d in allowed_dirs]
     # The allow-list is checked before existence so that the page never tells whether a path outside it exists.
     if not any(folder == root or folder.is_relative_to(root) for root in roots):
-        shown = ", ".join(str(r) for r in roots)
-        raise InputError(f"{name!r} is outside the folders this server allows ({shown}); pick a model there.")
+        raise InputError(f"{name!r} is outside the folders this server allows; pick a model there.")
     if not folder.exists():
         raise InputError(f"No folder {name!r} on the server; check the path.")
     if not folder.is_dir():
@@ -84,26 +91,33 @@ def _allowed_folder(name: str, allowed_dirs: Sequence[str | Path]) -> Path:
     return folder
 
 
-def model_choices() -> list[tuple[str, str]]:
-    """(label, name) pairs for the picker: installed bundled models first, then well-known hub models."""
+def model_choices(models: Sequence[str] | None = None, hub: bool = True) -> list[tuple[str, str]]:
+    """(label, name) pairs for the picker: installed bundled models first, then well-known hub models.
+
+    With the operator's `models` list, exactly those; with `hub` False, no hub models.
+    """
+    if models is not None:
+        return [(f"{name} (bundled)" if is_bundled_alias(name) else name, name) for name in models]
     installed = available_bundled() or BUNDLED_MODELS
     bundled = [(f"{m.alias} (bundled)", m.alias) for m in installed]
-    hub = [(f"{name} (Hugging Face Hub)", name) for name in WELL_KNOWN_HUB_MODELS]
-    return bundled + hub
+    hub_models = [(f"{name} (Hugging Face Hub)", name) for name in WELL_KNOWN_HUB_MODELS]
+    return bundled + (hub_models if hub else [])
 
 
-def default_compare_models() -> list[str]:
-    """The models selected in Compare when the page opens: the first two bundled ones."""
+def default_compare_models(models: Sequence[str] | None = None) -> list[str]:
+    """The models selected in Compare when the page opens: the first two bundled ones (or of `models`)."""
+    if models is not None:
+        return list(models[:2])
     installed = [m.alias for m in available_bundled()]
     return (installed or [m.alias for m in BUNDLED_MODELS])[:2]
 
 
-def build_model_picker(value: str) -> gr.Dropdown:
-    """The picker: a dropdown of known models that also takes any typed hub id."""
+def build_model_picker(value: str, models: Sequence[str] | None = None, hub: bool = True) -> gr.Dropdown:
+    """The picker: a dropdown of known models that also takes any typed hub id (only `models` when given)."""
     return gr.Dropdown(
-        choices=model_choices(),
+        choices=model_choices(models, hub),
         value=value,
-        allow_custom_value=True,
+        allow_custom_value=models is None,
         label="Model",
         info="A bundled model, a Hugging Face hub id (e.g. bert-base-cased), or a folder the server allows.",
         elem_id="model-picker",
@@ -151,6 +165,9 @@ def check_model_names(names: Sequence[str] | str | None) -> list[str]:
     """The models picked for Compare, without blanks and repeats, 2 to 4 of them (or an error saying so)."""
     if isinstance(names, str):
         names = [names]
+    if names is not None and (not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names)):
+        shown = repr(names)[:40]
+        raise InputError(f"models must be a list of strings, not {type(names).__name__} {shown}.")
     picked = list(dict.fromkeys(n.strip() for n in names or () if n and n.strip()))
     if not MIN_MODELS <= len(picked) <= MAX_MODELS:
         raise InputError(f"Compare needs {MIN_MODELS} to {MAX_MODELS} different models; {len(picked)} "

@@ -7,20 +7,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from explorer.attention import Analysis, TextPass, analysis_from_pass, run_text_pass
+from explorer.attention import Analysis, AttentionMaps, TextPass, analysis_from_pass, run_text_pass
 from explorer.attribution import Progress, TokenAttribution, attribute_tokens
 from explorer.cache import LruCache
 from explorer.errors import InputError
+from explorer.limits import Limits
 from explorer.models import LoadedModel, load_model
-from explorer.ui.model_picker import check_model_name
+from explorer.ui.deadline import check_deadline
+from explorer.ui.model_picker import classify_model_name
 
 T = TypeVar("T")
 
 DEFAULT_RESULT_CACHE_SIZE = 32
 # Attention weights are the bulk of a pass: bert-base on 512 tokens holds 150 MB of them.
 PASS_CACHE_BYTES = 512 * 2**20
-# Integration steps a web request may ask for (the CLI and Python have no such limit).
-MAX_REQUEST_STEPS = 500
+# Integration steps a web request may ask for by default (`Limits.max_steps`; the CLI has its own bound).
+MAX_REQUEST_STEPS = Limits().max_steps
 
 
 @dataclass
@@ -31,6 +33,9 @@ class AppState:
     """
 
     allowed_dirs: tuple[Path, ...] = ()
+    limits: Limits = field(default_factory=Limits)
+    models: tuple[str, ...] | None = None  # the operator's --models: only these may be loaded
+    hub: bool = True  # False with --no-hub
     passes: LruCache = field(
         default_factory=lambda: LruCache(DEFAULT_RESULT_CACHE_SIZE, max_bytes=PASS_CACHE_BYTES,
                                          size_of=lambda text_pass: text_pass.nbytes))
@@ -39,12 +44,19 @@ class AppState:
     inspections: LruCache = field(default_factory=lambda: LruCache(DEFAULT_RESULT_CACHE_SIZE))
 
     @classmethod
-    def create(cls, allow_local: Sequence[str | Path] = ()) -> AppState:
-        return cls(allowed_dirs=tuple(Path(d).expanduser().resolve() for d in allow_local))
+    def create(cls, allow_local: Sequence[str | Path] = (), *, limits: Limits | None = None,
+               models: Sequence[str] | None = None, hub: bool = True) -> AppState:
+        return cls(allowed_dirs=tuple(Path(d).expanduser().resolve() for d in allow_local),
+                   limits=limits or Limits(), models=tuple(models) if models is not None else None, hub=hub)
 
     def model(self, name: str) -> LoadedModel:
-        """Load a model named in a request: checked against the policy, never with remote code."""
-        return load_model(check_model_name(name, self.allowed_dirs), trust_remote_code=False)
+        """Load a model named in a request: checked against the policy (form, --models, --no-hub, size), never
+        with remote code."""
+        source, kind = classify_model_name(name, self.allowed_dirs, models=self.models, hub=self.hub)
+        model = load_model(source, trust_remote_code=False, kind=kind, max_parameters=self.limits.max_model_params)
+        self.limits.check_parameters(model.info.parameters, name)  # also when another caller loaded it before
+        check_deadline()
+        return model
 
     def text_pass(self, model: LoadedModel, text: str) -> TextPass:
         """The forward pass over `text` (logits at the masks and every attention), cached per (model, text).
@@ -61,16 +73,28 @@ class AppState:
     def attribution(self, model: LoadedModel, text: str, mask: int, target: str, contrast: str, method: str,
                     steps: int, progress: Progress | None = None) -> TokenAttribution:
         """`attribute_tokens` through a bounded cache; an empty target means the top-1, an empty contrast none."""
-        if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_REQUEST_STEPS:
-            raise InputError(f"steps must be a whole number from 1 to {MAX_REQUEST_STEPS} here, not {steps!r}; "
+        if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= self.limits.max_steps:
+            raise InputError(f"steps must be a whole number from 1 to {self.limits.max_steps} here, not {steps!r}; "
                              f"the command line (mlm-explorer attribute --steps N) takes more.")
-        target_word = target.strip() or None
-        contrast_word = contrast.strip() or None
+        target_word = self.limits.check_word(target, "target") or None
+        contrast_word = self.limits.check_word(contrast, "contrast") or None
+
+        def report(fraction: float) -> None:
+            check_deadline()  # between batches: a request past its deadline (or cancelled) stops here
+            if progress is not None:
+                progress(fraction)
+
         key = (model_key(model), text, mask, target_word, contrast_word, method, steps)
         return self.attributions.get(key, lambda: attribute_tokens(
             model, text, mask=mask, target=target_word, contrast=contrast_word, method=method, n_steps=steps,
-            progress=progress,
+            progress=report,
         ))
+
+    def attention(self, model: LoadedModel, text: str) -> AttentionMaps:
+        """The attention weights of `text`, refused when the answer would be over `limits.max_attention_weights`."""
+        maps = self.text_pass(model, text).attention
+        self.limits.check_attention(len(maps.tokens), maps.layers, maps.heads)
+        return maps
 
 
 def model_key(model: LoadedModel) -> tuple[str, str, str]:
