@@ -220,7 +220,10 @@ def _optional_word(role: str) -> Callable[[Limits, Any], str]:
 
 
 def _words(limits: Limits, value: Any) -> list[str]:
-    return [limits.check_word(w, "word") for w in to_names(value, "words")]
+    words = to_names(value, "words")
+    if len(words) > limits.max_items:
+        raise InputError(f"{len(words)} words given; this server scores at most {limits.max_items} at once.")
+    return [limits.check_word(w, "word") for w in words]
 
 
 # Argument role -> its checker. Every API name uses these, so a wrong type reads like a wrong value everywhere.

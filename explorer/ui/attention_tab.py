@@ -68,7 +68,7 @@ def build_attention_tab(page: Page) -> TabRun:
 
     def maps_for(text: str, model_name: str) -> tuple[AttentionMaps, LoadedModel]:
         model = load_model_for(page, model_name)
-        return page.state.text_pass(model, text).attention, model
+        return page.state.attention(model, text), model  # refused past the server's attention bound
 
     def run(text: str, model_name: str, layer_value: float, head_value: float, summary_name: str) -> dict:
         maps, model = maps_for(text, model_name)

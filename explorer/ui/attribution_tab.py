@@ -7,11 +7,11 @@ import gradio as gr
 from explorer.attribution import DEFAULT_STEPS, METHOD_NAMES, METHODS
 from explorer.documents import attribution_document
 from explorer.figures.attribution import plot_attribution, render_attribution_tokens, render_completeness
+from explorer.ui.deadline import cancel_session, cancellable
 from explorer.ui.export import plot_with_png_button, write_json_file
 from explorer.ui.model_picker import render_model_info
 from explorer.ui.page import Page, TabRun, follow_masks, mask_choices
 from explorer.ui.result_frame import ResultFrame, load_model_for
-from explorer.ui.state import MAX_REQUEST_STEPS
 
 
 def build_attribution_tab(page: Page) -> TabRun:
@@ -28,10 +28,11 @@ def build_attribution_tab(page: Page) -> TabRun:
         with gr.Row():
             method = gr.Radio([(METHOD_NAMES[m], m) for m in METHODS], value="ig", label="Method",
                               elem_id="attribution-method", scale=2)
-            steps = gr.Slider(4, MAX_REQUEST_STEPS, value=DEFAULT_STEPS, step=1, label="Integration steps",
+            steps = gr.Slider(4, page.state.limits.max_steps, value=DEFAULT_STEPS, step=1, label="Integration steps",
                               info="integrated gradients only; more steps, smaller delta", elem_id="attribution-steps",
                               scale=2)
             button = gr.Button("Explain", variant="primary", elem_id="attribution-button", scale=1)
+            stop = gr.Button("Stop", variant="stop", elem_id="attribution-stop", scale=0, min_width=80)
         frame = ResultFrame.build(page, "attribution", settings={
             "mask": mask, "target": target, "contrast": contrast, "method": method, "steps": steps})
         tokens = gr.HTML(elem_id="attribution-tokens")
@@ -41,13 +42,15 @@ def build_attribution_tab(page: Page) -> TabRun:
     follow_masks(page.text, mask)
 
     def run(text: str, model_name: str, mask_index: int | None, target_word: str, contrast_word: str,
-            method_name: str, step_count: float, progress: gr.Progress = gr.Progress()) -> dict:  # noqa: B008
+            method_name: str, step_count: float, request: gr.Request = None,
+            progress: gr.Progress = gr.Progress()) -> dict:  # noqa: B008
         model = load_model_for(page, model_name)
         progress(0.0, desc="Attributing")
-        result = page.state.attribution(
-            model, text, int(mask_index or 0), target_word or "", contrast_word or "", method_name,
-            int(step_count), progress=lambda fraction: progress(fraction, desc="Attributing"),
-        )
+        with cancellable(getattr(request, "session_hash", None)):  # the Stop button ends it between batches
+            result = page.state.attribution(
+                model, text, int(mask_index or 0), target_word or "", contrast_word or "", method_name,
+                int(step_count), progress=lambda fraction: progress(fraction, desc="Attributing"),
+            )
         return {
             tokens: render_attribution_tokens(result),
             plot: plot_with_png_button(plot_attribution(result), "mlm-explorer-attribution"),
@@ -63,6 +66,11 @@ def build_attribution_tab(page: Page) -> TabRun:
     shown = frame.shows(run, clears=results)
     inputs = [page.text, page.model, mask, target, contrast, method, steps]
     outputs = [*results, *frame.outputs]
-    for trigger in (button.click, target.submit, contrast.submit):
-        trigger(shown, inputs=inputs, outputs=outputs, api_visibility="private")
+    events = [trigger(shown, inputs=inputs, outputs=outputs, api_visibility="private")
+              for trigger in (button.click, target.submit, contrast.submit)]
+
+    def stop_attribution(request: gr.Request) -> None:
+        cancel_session(getattr(request, "session_hash", None))
+
+    stop.click(stop_attribution, queue=False, api_visibility="private", cancels=events)
     return TabRun(shown, inputs, outputs)

@@ -41,6 +41,7 @@ def build_compare_tab(page: Page) -> tuple[TabRun, gr.Dropdown]:
 
     def run(text: str, model_names: list[str], top_k: float) -> dict:
         names = check_model_names(model_names)
+        page.state.limits.check_request(text=text, top_k=int(top_k), models=names)
         loaded = [load_model_for(page, name) for name in names]
         comparison = compare_models(loaded, text, top_k=int(top_k))
         return {

@@ -23,7 +23,7 @@ class RequestStopped(ExplorerError):
     """A request ran past its deadline or was cancelled from the page."""
 
 
-@dataclass
+@dataclass(eq=False)  # hashed by identity: kept in a set per session
 class _Request:
     seconds: float | None
     started: float = field(default_factory=time.monotonic)
@@ -36,23 +36,32 @@ _sessions: dict[str, set[_Request]] = {}
 
 
 @contextlib.contextmanager
-def request_deadline(seconds: float | None, session: str | None = None) -> Iterator[None]:
-    """Within the block, `check_deadline()` raises once `seconds` have passed or the session's work is cancelled."""
-    request = _Request(seconds)
-    token = _CURRENT.set(request)
-    if session:
-        with _lock:
-            _sessions.setdefault(session, set()).add(request)
+def request_deadline(seconds: float | None) -> Iterator[None]:
+    """Within the block, `check_deadline()` raises once `seconds` have passed (or the work is cancelled)."""
+    token = _CURRENT.set(_Request(seconds))
     try:
         yield
     finally:
         _CURRENT.reset(token)
-        if session:
-            with _lock:
-                running = _sessions.get(session, set())
-                running.discard(request)
-                if not running:
-                    _sessions.pop(session, None)
+
+
+@contextlib.contextmanager
+def cancellable(session: str | None) -> Iterator[None]:
+    """Within the block, `cancel_session(session)` stops the current request at its next `check_deadline()`."""
+    request = _CURRENT.get()
+    if request is None or not session:
+        yield
+        return
+    with _lock:
+        _sessions.setdefault(session, set()).add(request)
+    try:
+        yield
+    finally:
+        with _lock:
+            running = _sessions.get(session, set())
+            running.discard(request)
+            if not running:
+                _sessions.pop(session, None)
 
 
 def cancel_session(session: str | None) -> int:

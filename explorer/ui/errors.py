@@ -46,8 +46,16 @@ def configure(timeout: float | None, hidden_paths: Iterable[str | Path] = ()) ->
 
 
 def user_message(error: BaseException) -> str:
-    """`error`'s message as the page shows it: server folders taken out, then HTML-escaped."""
-    return html.escape(hide_paths(str(error)))
+    """`error`'s message as the page shows it: server folders taken out, then HTML-escaped.
+
+    Only &, < and > are escaped (quotes are harmless in the pop-up's text), so API clients, which get the same
+    string, still read quotes as quotes.
+    """
+    return _escape(hide_paths(str(error)))
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False)
 
 
 def hide_paths(message: str, extra: Iterable[str] = ()) -> str:
@@ -74,9 +82,9 @@ def _server_paths(extra: Iterable[str]) -> set[str]:
     return {p for p in paths if p and len(p) > 1}
 
 
-def shows_errors(handler: F, endpoint: str | None = None) -> F:
-    """Wrap a UI handler or API function: an `ExplorerError` shows as a readable, escaped `gr.Error`; any other
-    exception as a short message (its traceback goes to the log); the request gets its deadline and a log line.
+def observed(handler: F, endpoint: str | None = None) -> F:
+    """Wrap a UI handler or API function: the request gets its deadline and one log line; exceptions pass through
+    unchanged (a tab that shows errors in place wraps its handler with this).
 
     Args:
         handler: the function Gradio calls.
@@ -90,25 +98,50 @@ def shows_errors(handler: F, endpoint: str | None = None) -> F:
         outcome = "ok"
         try:
             with request_deadline(SETTINGS.timeout):
-                return handler(*args, **kwargs)
-        except RequestStopped as error:
-            outcome = "stopped"
-            raise gr.Error(user_message(error), print_exception=False) from error
-        except InputError as error:
-            outcome = "input_error"
-            raise gr.Error(user_message(error), print_exception=False) from error
-        except ExplorerError as error:
-            outcome = "error"
-            raise gr.Error(user_message(error), print_exception=False) from error
-        except gr.Error as error:
-            outcome = "input_error"
-            raise gr.Error(html.escape(hide_paths(str(error.message))), print_exception=False) from error
-        except Exception as error:
-            outcome = "failure"
-            _log.exception("%s failed unexpectedly", name)
-            raise gr.Error(f"Something went wrong on the server ({html.escape(type(error).__name__)}); try again, "
-                           f"or another text or model.", print_exception=False) from error
+                result = handler(*args, **kwargs)
+            return result
+        except BaseException as error:
+            outcome = outcome_of(error)
+            if outcome == "failure":
+                _log.exception("%s failed unexpectedly", name)
+            raise
         finally:
             log_request(name, handler, args, kwargs, time.monotonic() - started, outcome)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def outcome_of(error: BaseException) -> str:
+    """The log's word for how a request ended with `error`."""
+    if isinstance(error, RequestStopped):
+        return "stopped"
+    if isinstance(error, (InputError, gr.Error)):
+        return "input_error"
+    if isinstance(error, ExplorerError):
+        return "error"
+    return "failure"
+
+
+def shows_errors(handler: F, endpoint: str | None = None) -> F:
+    """Wrap a UI handler or API function: an `ExplorerError` shows as a readable, escaped `gr.Error`; any other
+    exception as a short message (its traceback goes to the log); the request gets its deadline and a log line.
+
+    Args:
+        handler: the function Gradio calls.
+        endpoint: the name in the log (default: the handler's module and name).
+    """
+    inner = observed(handler, endpoint)
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return inner(*args, **kwargs)
+        except ExplorerError as error:
+            raise gr.Error(user_message(error), print_exception=False) from error
+        except gr.Error as error:
+            raise gr.Error(_escape(hide_paths(str(error.message))), print_exception=False) from error
+        except Exception as error:
+            raise gr.Error(f"Something went wrong on the server ({_escape(type(error).__name__)}); try again, "
+                           f"or another text or model.", print_exception=False) from error
 
     return wrapper  # type: ignore[return-value]

@@ -28,6 +28,7 @@ import gradio as gr
 
 from explorer.errors import ExplorerError
 from explorer.models import LoadedModel
+from explorer.ui.errors import hide_paths, observed
 from explorer.ui.model_picker import render_model_problem
 from explorer.ui.page import Page, mask_choices
 from explorer.ui.share import build_share_query
@@ -111,10 +112,12 @@ class ResultFrame:
         """Wrap `handler` (returning `{component: value}`) so that a result shows with its Download and link, and
         an error shows in place of it (`clears` emptied, Download and link hidden)."""
 
+        watched = observed(handler)  # the request's deadline and log line
+
         @functools.wraps(handler)
         def run(*args: Any, **kwargs: Any) -> dict:
             try:
-                shown = handler(*args, **kwargs)
+                shown = watched(*args, **kwargs)
             except ExplorerError as error:
                 return self.failed(error, clears)
             shown = dict(shown)
@@ -130,11 +133,11 @@ class ResultFrame:
     def failed(self, error: ExplorerError, clears: Sequence[gr.components.Component]) -> dict:
         """The updates that say `error` in place of this tab's result."""
         updates: dict = {component: _cleared(component) for component in clears}
-        updates[self.message] = render_message(str(error))
+        updates[self.message] = render_message(hide_paths(str(error)))  # no server folder in a message
         updates[self.download] = gr.DownloadButton(value=None, visible=False)
         updates[self.link] = ""
         if isinstance(error, ModelProblem):
-            updates[self.page.model_info] = render_model_problem(str(error))
+            updates[self.page.model_info] = render_model_problem(hide_paths(str(error)))
         return updates
 
 

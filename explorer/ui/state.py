@@ -64,10 +64,12 @@ class AppState:
         Every view of a sentence starts here: the Predict and Attention tabs, the API, the side-by-side attention,
         and every change of top-k or target words reuse the one pass.
         """
+        self.limits.check_text(text)  # before tokenising, whichever tab or API name asked
         return self.passes.get((model_key(model), text), lambda: run_text_pass(model, text))
 
     def analysis(self, model: LoadedModel, text: str, top_k: int, targets: Sequence[str] = ()) -> Analysis:
         """Predictions (top-k, target words) and attentions of `text`, built from its cached pass."""
+        self.limits.check_request(text=text, top_k=top_k, words=list(targets))
         return analysis_from_pass(model, self.text_pass(model, text), top_k, list(targets) or None)
 
     def attribution(self, model: LoadedModel, text: str, mask: int, target: str, contrast: str, method: str,
@@ -76,6 +78,7 @@ class AppState:
         if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= self.limits.max_steps:
             raise InputError(f"steps must be a whole number from 1 to {self.limits.max_steps} here, not {steps!r}; "
                              f"the command line (mlm-explorer attribute --steps N) takes more.")
+        self.limits.check_text(text)
         target_word = self.limits.check_word(target, "target") or None
         contrast_word = self.limits.check_word(contrast, "contrast") or None
 

@@ -1,0 +1,37 @@
+"""Hostile input in a real browser (issue 11, defect 1): a model name or word that is HTML shows as text in the
+error pop-up, and the page fetches nothing it names."""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlencode, urlparse
+
+import pytest
+from app_server import CHROMIUM, CHROMIUM_ARGS, running_app
+
+if not CHROMIUM.exists():
+    message = f"{CHROMIUM} is missing: apt-get install -y chromium"
+    if os.environ.get("CI"):
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message, allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+IMAGE = "<img src=http://127.0.0.2:9/t.png>"
+
+
+def test_a_hostile_model_name_in_a_link_shows_as_text_in_the_error(bundled_assets):
+    with running_app() as url, sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.set_default_timeout(60_000)
+        requests: list[str] = []
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(url + "?" + urlencode({"model": IMAGE, "text": "a [MASK] b"}))
+        toast = page.locator(".toast-body").filter(has_text="is not a model name").first
+        toast.wait_for()
+        assert IMAGE in toast.inner_text()  # the tag as text...
+        assert toast.locator("img").count() == 0  # ...never as an element
+        assert page.locator("img[src*='127.0.0.2']").count() == 0
+        assert [u for u in requests if urlparse(u).hostname == "127.0.0.2"] == []
+        browser.close()
