@@ -29,8 +29,8 @@ def to_whole_number(value: Any, name: str) -> int:
     return _whole_number(value, name)
 
 
-def build_api(state: AppState) -> None:
-    """Register the four API endpoints on the Blocks being built."""
+def build_api(state: AppState) -> dict[str, Callable[..., dict]]:
+    """Register the four API endpoints on the Blocks being built; returns them by name, as Gradio calls them."""
     default = default_model()
 
     limits = state.limits
@@ -71,7 +71,10 @@ def build_api(state: AppState) -> None:
         return compare_document(compare_models(loaded, args["text"], top_k=args["top_k"]))
 
     endpoints: tuple[Callable[..., dict], ...] = (predict, attention, attribute, compare)
+    published = {}
     for name, fn in zip(API_NAMES, endpoints, strict=True):
-        gr.api(shows_errors(fn, endpoint=f"/{name}"), api_name=name)
+        published[name] = shows_errors(fn, endpoint=f"/{name}")
+        gr.api(published[name], api_name=name)
     build_layers_api(state)  # /layers, /ablate, /head_effects
+    return published
 
