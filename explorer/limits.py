@@ -12,7 +12,7 @@ Applying the limits to a new endpoint is one call, naming each argument by its r
     text, top_k = args["text"], args["top_k"]
 
 `check_request` knows the roles in `ROLES` (text, texts, model, models, top_k, mask, steps, target, contrast,
-word, words, method, rollout, items, layer, head); a new role is a new entry there. Given a text and a top_k it
+word, words, method, heads, rollout, items, layer, head); a new role is a new entry there. Given a text and a top_k it
 also bounds the answer (masks x top_k x models). Sizes that only the model
 knows (tokens, layers, heads) are checked after encoding with `check_attention` and `check_answer`.
 """
@@ -240,6 +240,7 @@ ROLES: dict[str, Callable[[Limits, Any], Any]] = {
     "word": _optional_word("word"),
     "words": _words,
     "method": lambda limits, value: to_text(value, "method"),
+    "heads": lambda limits, value: limits.check_text(value, "heads"),
     "rollout": lambda limits, value: to_flag(value, "rollout"),
     "items": lambda limits, value: limits.check_items(value),
     "layer": lambda limits, value: to_whole_number(value, "layer", 0),

@@ -107,6 +107,9 @@ VALID = {
     "attention": ("the [MASK] sat.", "mini-bert", False),
     "attribute": ("the [MASK] sat.", "mini-bert", 0, "", 4, "", "ig"),
     "compare": ("the [MASK] sat.", ["mini-bert", "mini-roberta"], 3),
+    "layers": ("the [MASK] sat.", "mini-bert", 3),
+    "ablate": ("the [MASK] sat.", "mini-bert", "0:0", "zero"),
+    "head_effects": ("the [MASK] sat.", "mini-bert", 0, "", "zero"),
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -112,9 +113,10 @@ def test_missing_and_non_folder_paths_are_explained(tmp_path):
 
 def test_the_page_never_loads_with_remote_code(monkeypatch, tmp_path):
     calls = []
-    monkeypatch.setattr(ui_state, "load_model", lambda name, **kwargs: calls.append((name, kwargs)) or "loaded")
+    loaded = SimpleNamespace(info=SimpleNamespace(parameters=1))
+    monkeypatch.setattr(ui_state, "load_model", lambda name, **kwargs: calls.append((name, kwargs)) or loaded)
     monkeypatch.chdir(tmp_path)
-    assert AppState.create().model("someone/custom-model") == "loaded"
+    assert AppState.create().model("someone/custom-model") is loaded
     assert calls == [("someone/custom-model", {"trust_remote_code": False, "kind": "hub",
                                                 "max_parameters": 600_000_000})]
 

@@ -75,6 +75,6 @@ def build_api(state: AppState) -> dict[str, Callable[..., dict]]:
     for name, fn in zip(API_NAMES, endpoints, strict=True):
         published[name] = shows_errors(fn, endpoint=f"/{name}")
         gr.api(published[name], api_name=name)
-    build_layers_api(state)  # /layers, /ablate, /head_effects
+    published.update(build_layers_api(state))  # /layers, /ablate, /head_effects
     return published
 
