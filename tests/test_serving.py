@@ -329,3 +329,23 @@ def test_json_log_lines():
     record = logging.LogRecord("explorer.requests", logging.INFO, "", 0, "x", None, None)
     record.request = {"endpoint": "/predict", "seconds": 0.1, "outcome": "ok"}
     assert json.loads(JsonFormatter().format(record))["endpoint"] == "/predict"
+
+
+def test_past_the_queue_bound_a_request_is_refused_at_once(bundled_assets, offline):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with running_app(concurrency=1, max_queue=1, request_timeout=4) as url:
+        clients = [Client(url, verbose=False) for _ in range(4)]
+
+        def slow(number: int) -> str:
+            try:
+                clients[number].predict(f"the [MASK] sat on mat number {number}.", "mini-bert", 0, "", 1000,
+                                        api_name="/attribute")
+                return "answered"
+            except Exception as error:  # what the client was told
+                return str(error)
+
+        with ThreadPoolExecutor(4) as pool:
+            told = list(pool.map(slow, range(4)))
+    assert any("Queue is full! Please try again." in t for t in told), told
+    assert all(t == "answered" or "Queue is full" in t or "longer than this server allows" in t for t in told)

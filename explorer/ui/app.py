@@ -27,7 +27,6 @@ from explorer.ui.result_frame import apply_links
 from explorer.ui.share import SharedQuery, read_query
 from explorer.ui.state import AppState
 
-BUSY_MESSAGE = "The server is busy; try again in a moment."
 # Uploads the server accepts at most (bytes): none, since no widget takes a file.
 MAX_UPLOAD_BYTES = 0
 
@@ -218,9 +217,9 @@ def launch(demo: gr.Blocks, options: ServeOptions, *, prevent_thread_lock: bool 
     state = getattr(demo, "explorer_state", None)
     if options.warm and state is not None:
         warm_default_model(state, options.model or default_model())
-    # max_size: past this many waiting requests Gradio answers "the queue is full"; BUSY_MESSAGE says it in words.
+    # max_size: past this many waiting requests Gradio refuses a new one at once (HTTP 503, "Queue is full! Please
+    # try again." in the page and gradio_client) instead of letting the queue, and the wait, grow without bound.
     demo.queue(default_concurrency_limit=options.concurrency, max_size=options.max_queue)
-    _say_busy_in_words()
     return demo.launch(
         server_name=options.host,
         server_port=options.port,
@@ -241,24 +240,6 @@ def warm_default_model(state: AppState, name: str) -> None:
         state.analysis(model, f"Paris is the {model.info.mask_token} of France.", 1)
     except ExplorerError as error:  # the page says why when it opens; serving goes on
         logging.getLogger("explorer.requests").warning("could not warm %s: %s", name, hide_paths(str(error)))
-
-
-def _say_busy_in_words() -> None:
-    """Gradio's own "Queue is full." becomes a sentence that says what to do."""
-    import gradio.queueing as queueing
-
-    if getattr(queueing, "_explorer_busy", False):
-        return
-    original = queueing.Queue.push
-
-    async def push(self: Any, *args: Any, **kwargs: Any) -> Any:
-        result = await original(self, *args, **kwargs)
-        if isinstance(result, tuple) and len(result) == 3 and result[2] == "queue_full":
-            return False, BUSY_MESSAGE, "queue_full"
-        return result
-
-    queueing.Queue.push = push
-    queueing._explorer_busy = True
 
 
 def serve(options: ServeOptions) -> None:
