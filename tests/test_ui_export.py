@@ -24,6 +24,12 @@ def test_old_exports_are_removed_beyond_the_bound(monkeypatch):
     assert sum(p.exists() for p in paths) <= 3 and paths[-1].exists()
 
 
+def test_old_exports_are_removed_beyond_the_byte_bound(monkeypatch):
+    monkeypatch.setattr(export, "MAX_EXPORT_BYTES", 2500)
+    paths = [Path(write_json_file({"n": "x" * 1000}, "x")) for n in range(5)]
+    assert sum(p.exists() for p in paths) <= 3 and paths[-1].exists()
+
+
 def test_file_names_cannot_leave_the_export_folder():
     path = Path(write_json_file({}, "../../etc/passwd"))
     assert path.parent.parent == Path(write_json_file({}, "x")).parent.parent

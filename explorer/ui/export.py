@@ -23,8 +23,9 @@ from gradio.utils import get_upload_folder
 
 from explorer.figures.layout import tidy_titles
 
-# Downloads written per process; the oldest are removed beyond this many.
+# Downloads written per process; the oldest are removed beyond this many, or beyond this many bytes in all.
 MAX_EXPORTS = 200
+MAX_EXPORT_BYTES = 1024 * 2**20
 
 _lock = threading.Lock()
 _export_root: Path | None = None
@@ -72,6 +73,11 @@ def _export_dir() -> Path:
         folders = sorted(_export_root.iterdir(), key=lambda p: p.stat().st_mtime)
         for old in folders[: max(0, len(folders) - MAX_EXPORTS + 1)]:
             shutil.rmtree(old, ignore_errors=True)
+        kept = folders[max(0, len(folders) - MAX_EXPORTS + 1):]
+        sizes = [sum(f.stat().st_size for f in folder.iterdir()) for folder in kept]
+        while kept and sum(sizes) > MAX_EXPORT_BYTES:
+            shutil.rmtree(kept.pop(0), ignore_errors=True)
+            sizes.pop(0)
         return _export_root
 
 
