@@ -180,24 +180,54 @@ def chunked(items: list[str], size: int, prefix: str) -> Iterator[Doc]:
         yield f"{prefix}#{i // size}", items[i : i + size]
 
 
+def wordnet_synsets(root: Path, pos: str) -> list[tuple[list[str], list[str], list[str]]]:
+    """(lemmas, definitions, usage examples) of every synset of one part of speech, in file order."""
+    synsets = []
+    for line in (root / f"usr/share/wordnet/data.{pos}").read_text(encoding="latin-1").splitlines():
+        if line.startswith(" ") or "|" not in line:
+            continue  # licence header
+        head, gloss = line.split("|", 1)
+        fields = head.split()
+        n_words = int(fields[3], 16)
+        lemmas = [re.sub(r"\(.*\)$", "", fields[4 + 2 * i]).replace("_", " ") for i in range(n_words)]
+        parts = [p.strip() for p in gloss.split(";") if p.strip()]
+        defs = [p for p in parts if not p.startswith('"')]
+        examples = [p.strip('"') for p in parts if p.startswith('"')]
+        synsets.append((lemmas, defs, examples))
+    return synsets
+
+
+WORDNET_CHUNK = 40  # synsets a document; wordnet-examples reuses the same document ids, hence the same split
+
+
 def wordnet(root: Path) -> Iterator[Doc]:
     """WordNet synsets as 'lemma, lemma: gloss. "example".', 40 synsets a document."""
     for pos in ("noun", "verb", "adj", "adv"):
         entries = []
-        for line in (root / f"usr/share/wordnet/data.{pos}").read_text(encoding="latin-1").splitlines():
-            if line.startswith(" ") or "|" not in line:
-                continue  # licence header
-            head, gloss = line.split("|", 1)
-            fields = head.split()
-            n_words = int(fields[3], 16)
-            lemmas = [re.sub(r"\(.*\)$", "", fields[4 + 2 * i]).replace("_", " ") for i in range(n_words)]
-            parts = [p.strip() for p in gloss.split(";") if p.strip()]
-            defs = [p for p in parts if not p.startswith('"')]
-            examples = [p.strip('"') for p in parts if p.startswith('"')]
+        for lemmas, defs, examples in wordnet_synsets(root, pos):
             text = f"{', '.join(lemmas[:3])}: {'; '.join(defs)}."
             text += "".join(f" {e[0].upper()}{e[1:]}." for e in examples if e)
             entries.append(clean(text))
-        yield from chunked(entries, 40, f"wordnet/{pos}")
+        yield from chunked(entries, WORDNET_CHUNK, f"wordnet/{pos}")
+
+
+def wordnet_examples(root: Path) -> Iterator[Doc]:
+    """WordNet's usage examples alone, one sentence a paragraph: everyday modern English without the gloss.
+
+    A document holds the examples of the same 40 synsets as the `wordnet` document of the same id, so an
+    example is held out exactly when its gloss is (no held-out text leaks into training through this source).
+    """
+    for pos in ("noun", "verb", "adj", "adv"):
+        synsets = wordnet_synsets(root, pos)
+        for i in range(0, len(synsets), WORDNET_CHUNK):
+            pars = []
+            for _, _, examples in synsets[i : i + WORDNET_CHUNK]:
+                for e in examples:
+                    e = clean(e)
+                    if len(e.split()) >= 3:
+                        pars.append(e[0].upper() + e[1:] + ("" if e[-1] in ".!?" else "."))
+            if pars:
+                yield f"wordnet/{pos}#{i // WORDNET_CHUNK}", pars
 
 
 def dictd(name: str) -> Callable[[Path], Iterator[Doc]]:
@@ -265,6 +295,94 @@ def sword_ztext(module_dir: str, prefix: str) -> Callable[[Path], Iterator[Doc]]
                     pars = [p for p in pars if len(p.split()) >= 3]
                     if pars:
                         yield f"{prefix}/{m.group(1)}", pars
+
+    return extract
+
+
+def r_objects(path: Path) -> dict:
+    """The data objects of an R package's lazy-load database (``data/Rdata.rdx`` + ``.rdb``), or of an ``.rda``.
+
+    Read with the ``rdata`` package (PyPI, MIT), so R itself is not needed. In an ``.rdb`` each object is a
+    4-byte length, a compression tag (none: zlib; ``Z`` zlib, ``2`` bzip2, ``X`` xz, ``0`` none) and a serialised
+    R object.
+    """
+    import bz2
+    import lzma
+
+    try:
+        import rdata
+    except ImportError:
+        raise SystemExit("pip install rdata==1.1.0   (reads the R data packages; see scripts/README.md)") from None
+    if path.suffix == ".rda":
+        return rdata.read_rda(path)
+
+    def unpack(blob: bytes) -> bytes:
+        if blob[:2] == b"\x1f\x8b":
+            return gzip.decompress(blob)
+        tagged = {b"Z": zlib.decompress, b"2": bz2.decompress, b"X": lzma.decompress, b"0": bytes}
+        if blob[4:5] in tagged:
+            return tagged[blob[4:5]](blob[5:])
+        return zlib.decompress(blob[4:])  # R's default: zlib with no tag
+
+    def parse(raw: bytes):
+        return rdata.conversion.convert(rdata.parser.parse_data(raw, extension="rds"))
+
+    index = parse(unpack(path.with_suffix(".rdx").read_bytes()))
+    blob = path.with_suffix(".rdb").read_bytes()
+    return {name: parse(unpack(blob[int(o) : int(o) + int(n)])) for name, (o, n) in index["variables"].items()}
+
+
+_BOILERPLATE = re.compile(r"gutenberg|produced by|e-?text|e-?book|www\.|\bhttp|transcriber|\[illustration", re.I)
+
+
+def book_paragraphs(lines: list[str]) -> list[str]:
+    """Paragraphs of a plain-text book given as lines (blank lines separate paragraphs); chapter headings,
+    title lines and Project Gutenberg notes dropped."""
+    pars, buf = [], []
+    for line in [*lines, ""]:
+        if line.strip():
+            buf.append(line.strip())
+        elif buf:
+            pars.append(clean(" ".join(buf)))
+            buf = []
+    return [p for p in pars if len(p.split()) >= 4 and re.search(r"[a-z]", p) and not _BOILERPLATE.search(p)]
+
+
+def r_books(package_dir: str, skip: tuple[str, ...] = ()) -> Callable[[Path], Iterator[Doc]]:
+    """Novels shipped as R data: a character vector of lines per book, or a data frame (text, title) per line;
+    30 paragraphs a document."""
+
+    def extract(root: Path) -> Iterator[Doc]:
+        base = root / "usr/lib/R/site-library" / package_dir
+        rda = sorted(base.glob("extdata/*.rda"))
+        objects = r_objects(rda[0]) if rda else r_objects(base / "data/Rdata.rdb")
+        books: dict[str, list[str]] = {}
+        for name, value in objects.items():
+            if hasattr(value, "columns"):  # a data frame of lines with a title column
+                for title, group in value.groupby("title", sort=True):
+                    books[str(title)] = [str(t) for t in group["text"]]
+            else:
+                books[name] = [str(t) for t in value]
+        for title in sorted(books):
+            if title in skip:
+                continue
+            lines = books[title]
+            if len(lines) == 1:  # one string holding the whole text (tokenizers' mobydick)
+                text = lines[0].replace("\r\n", "\n")
+                text = text.split("*** START OF", 1)[-1].split("\n", 1)[-1].split("*** END OF", 1)[0]
+                lines = text.split("\n")
+            slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+            yield from chunked(book_paragraphs(lines), 30, f"{package_dir}/{slug}")
+
+    return extract
+
+
+def r_sentences(package_dir: str, name: str) -> Callable[[Path], Iterator[Doc]]:
+    """A character vector of sentences in an R package's data, 10 a document."""
+
+    def extract(root: Path) -> Iterator[Doc]:
+        values = r_objects(root / "usr/lib/R/site-library" / package_dir / "data/Rdata.rdb")[name]
+        yield from chunked([clean(str(v)) for v in values], 10, f"{package_dir}/{name}")
 
     return extract
 
@@ -355,6 +473,43 @@ SOURCES = [
             (".ca.", ".de.", ".es.", ".fr.", ".it.", ".ja.", ".pt.", ".ru.", ".zh-", ".zh_"),
         ),
     ),
+    # Issue 13: everyday English. Appended after the sources above, which therefore keep exactly their documents
+    # and split (the held-out split of issue 3 is a subset of this one, source by source).
+    Source(
+        "wordnet-examples",
+        "wordnet-base",
+        "WordNet-3.0 (permissive, BSD-like)",
+        "WordNet's usage examples alone, one sentence a paragraph (modern everyday English)",
+        wordnet_examples,
+    ),
+    Source(
+        "harvard-sentences",
+        "r-cran-stringr",
+        "MIT (stringr); the Harvard sentences of the IEEE 1969 speech-quality recommendation",
+        "720 short everyday sentences ('The birch canoe slid on the smooth planks.')",
+        r_sentences("stringr", "sentences"),
+    ),
+    Source(
+        "austen",
+        "r-cran-janeaustenr",
+        "public domain (novels 1811-1818); packaged under MIT by janeaustenr",
+        "Jane Austen's six novels: narrative and dialogue about households, visits, meals, letters",
+        r_books("janeaustenr"),
+    ),
+    Source(
+        "tidytext-books",
+        "r-cran-tidytext",
+        "public domain (Project Gutenberg texts); packaged under MIT by tidytext",
+        "Dickens' Great Expectations, Wells' The War of the Worlds, Verne's Twenty Thousand Leagues",
+        r_books("tidytext", skip=("Pride and Prejudice",)),  # already in austen
+    ),
+    Source(
+        "moby-dick",
+        "r-cran-tokenizers",
+        "public domain (Project Gutenberg text); packaged under MIT by tokenizers",
+        "Herman Melville, Moby Dick (1851)",
+        r_books("tokenizers"),
+    ),
     # Measured in the feasibility run (issue 3) or considered, and left out on purpose:
     Source(
         "gcide",
@@ -401,6 +556,24 @@ SOURCES = [
         None,
         include=False,
         reason="copyleft / share-alike",
+    ),
+    Source(
+        "chatterbot-corpus",
+        "chatterbot-corpus (PyPI)",
+        "BSD-3-Clause",
+        "chat-bot question/answer pairs",
+        None,
+        include=False,
+        reason="small (0.24M chars) and mostly a robot talking about being a robot",
+    ),
+    Source(
+        "ktouch",
+        "ktouch",
+        "GPL-2+",
+        "typing-lesson sentences",
+        None,
+        include=False,
+        reason="copyleft (GPL)",
     ),
 ]
 

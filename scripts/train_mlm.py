@@ -146,6 +146,13 @@ def build_model(name: str, cfg: dict, tok, unigram: np.ndarray):
     from transformers import BertConfig, BertForMaskedLM, RobertaConfig, RobertaForMaskedLM
 
     torch.manual_seed(cfg["seed"])  # the new head's (or the whole model's) initial weights
+    if cfg.get("init"):
+        # continue from a trained model (issue 13: the shipped mini-bert), head and output bias included
+        from transformers import AutoModelForMaskedLM
+
+        model = AutoModelForMaskedLM.from_pretrained(cfg["init"], dtype=torch.float32)
+        model.config.architectures = [type(model).__name__]
+        return model
     if name == "mini-bert":
         from safetensors.torch import load_file
 
@@ -230,6 +237,17 @@ def save_checkpoint(run: Path, model, tok, opt, state: dict) -> None:
     os.replace(tmp, run / "latest")
 
 
+def log_dev_cloze(model, tok, files: list[Path], state: dict) -> None:
+    """Top-5 hits and copy rate on development cloze files, logged and kept in the state's last evaluation."""
+    from evaluate import cloze, read_cloze
+
+    for path in files:
+        cz = cloze(model, tok, read_cloze(path))
+        state["evals"][-1][f"cloze:{path.name}"] = {"hits": cz["hits"], "total": cz["total"], "copies": cz["copies"]}
+        log.info("dev cloze %s: %d/%d top-5 hits, top-1 copies a context word %d/%d", path.name, cz["hits"],
+                 cz["total"], cz["copies"], cz["total"])  # fmt: skip
+
+
 # ----------------------------------------------------------------------------------------------- main loop
 
 
@@ -246,6 +264,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--eval-minutes", type=float, default=15.0, help="held-out sample evaluation interval")
     ap.add_argument("--eval-seqs", type=int, default=200, help="held-out sequences in the periodic evaluation")
     ap.add_argument("--log-steps", type=int, default=50)
+    ap.add_argument("--corpus", type=Path, default=None,
+                    help=f"corpus folder (train/heldout.jsonl + manifest.json); default {CORPUS}")
+    ap.add_argument("--dev-cloze", type=Path, action="append", default=[],
+                    help="also log top-5 hits and copy rate on this cloze file at each evaluation (repeatable; "
+                    "never cloze_eval.txt or cloze_everyday.txt)")
+    ap.add_argument("--snapshot-minutes", type=float, default=None,
+                    help="keep a copy of latest/ as snapshots/<tokens>/ at a checkpoint this often")
+    ap.add_argument("--init", default=None,
+                    help="start from this save_pretrained folder instead of the model's usual start")
     for key in ("lr_head", "lr_enc", "weight_decay"):
         ap.add_argument("--" + key.replace("_", "-"), type=float, default=None)
     for key in ("batch_tokens", "max_tokens", "warmup_tokens"):
@@ -271,12 +298,17 @@ def main(argv: list[str] | None = None) -> None:
     )
     if args.resume and not (run / "ckpt.pt").exists():
         sys.exit(f"{run}/ckpt.pt does not exist (killed before its first checkpoint?): start without --resume")
+    for path in args.dev_cloze:
+        if path.name in ("cloze_eval.txt", "cloze_everyday.txt"):
+            sys.exit(f"{path.name} is an evaluation set: it must play no part in training choices")
     ckpt = torch.load(run / "ckpt.pt", weights_only=False) if args.resume else None
     if ckpt is None and (run / "ckpt.pt").exists():
         sys.exit(f"{run}/ckpt.pt exists: pass --resume, or choose another --run")
-    cfg = dict(CONFIGS[args.model], seed=args.seed)
+    cfg = dict(CONFIGS[args.model], seed=args.seed, corpus=str(args.corpus or CORPUS), init=args.init)
     if ckpt is not None:
-        cfg = ckpt["state"]["cfg"]  # the run's recipe is fixed at its start ...
+        cfg = {"corpus": str(CORPUS), "init": None, **ckpt["state"]["cfg"]}  # the recipe is fixed at the start ...
+        if args.corpus is not None and str(args.corpus) != cfg["corpus"]:
+            sys.exit(f"this run trains on {cfg['corpus']}; a resumed run cannot change its corpus")
     for k in ("lr_head", "lr_enc", "weight_decay", "batch_tokens", "max_tokens", "warmup_tokens", "whole_word", "bf16"):
         v = getattr(args, k)
         if v is not None:
@@ -292,8 +324,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     cache = run.parent / "data-cache"
     t0 = time.time()
-    train: TokenizedSplit = cached_split(tok, CORPUS, "train", cache)
-    held: TokenizedSplit = cached_split(tok, CORPUS, "heldout", cache)
+    corpus = Path(cfg["corpus"])
+    train: TokenizedSplit = cached_split(tok, corpus, "train", cache)
+    held: TokenizedSplit = cached_split(tok, corpus, "heldout", cache)
     log.info(
         "data: train %d tokens in %d sequences, heldout %d tokens in %d sequences (%.0fs)",
         len(train.ids), len(train.seq_len), len(held.ids), len(held.seq_len), time.time() - t0,
@@ -320,6 +353,7 @@ def main(argv: list[str] | None = None) -> None:
         state["evals"].append({**ev, "step": 0, "tokens_seen": 0})
         log.info("eval step 0: loss %.3f top1 %.4f top5 %.4f (%d masked tokens)", ev["loss"], ev["top1"],
                  ev["top5"], ev["tokens"])  # fmt: skip
+        log_dev_cloze(model, tok, args.dev_cloze, state)
     del ckpt
 
     stop_requested = []
@@ -327,7 +361,7 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, lambda signum, frame: stop_requested.append(signum))
     start = time.time()
     session_start_seconds = state["train_seconds"]
-    last_ckpt = last_eval = time.time()
+    last_ckpt = last_eval = last_snapshot = time.time()
     window_tokens, window_t, loss_ema = 0, time.time(), state.get("loss_ema")
     done = False
     batches, batches_epoch = [], -1
@@ -374,6 +408,7 @@ def main(argv: list[str] | None = None) -> None:
             state["evals"].append({**ev, "step": state["step"], "tokens_seen": state["tokens"]})  # ev["tokens"]: masked
             log.info("eval step %d tokens %d: loss %.3f top1 %.4f top5 %.4f", state["step"], state["tokens"],
                      ev["loss"], ev["top1"], ev["top5"])  # fmt: skip
+            log_dev_cloze(model, tok, args.dev_cloze, state)
             last_eval = time.time()
         if now - last_ckpt >= 60 * args.ckpt_minutes or done:
             state["loss_ema"] = loss_ema  # only for the log's smoothed loss after a resume
@@ -381,6 +416,12 @@ def main(argv: list[str] | None = None) -> None:
             log.info("checkpoint step %d (epoch %d batch %d/%d)", state["step"], state["epoch"], state["batch"],
                      len(batches))  # fmt: skip
             last_ckpt = time.time()
+            if args.snapshot_minutes is not None and (now - last_snapshot >= 60 * args.snapshot_minutes or done):
+                snap = run / "snapshots" / f"{state['tokens']:09d}"
+                shutil.rmtree(snap, ignore_errors=True)
+                shutil.copytree(run / "latest", snap)
+                log.info("snapshot %s", snap)
+                last_snapshot = time.time()
     stopped_early = stop_requested and state["tokens"] < cfg["max_tokens"]
     how = "stopped on SIGTERM (resume with --resume)" if stopped_early else "finished"
     log.info("%s: %d tokens, %.1f h of training", how, state["tokens"], state["train_seconds"] / 3600)
