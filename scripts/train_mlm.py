@@ -260,6 +260,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--max-minutes", type=float, default=None, help="stop (with a checkpoint) after this long")
+    ap.add_argument("--stop-tokens", type=int, default=None,
+                    help="stop (with a checkpoint) at the first step that reaches this many tokens seen; replays a "
+                    "run that was stopped and resumed with a changed --max-tokens")
     ap.add_argument("--ckpt-minutes", type=float, default=10.0)
     ap.add_argument("--eval-minutes", type=float, default=15.0, help="held-out sample evaluation interval")
     ap.add_argument("--eval-seqs", type=int, default=200, help="held-out sequences in the periodic evaluation")
@@ -402,7 +405,8 @@ def main(argv: list[str] | None = None) -> None:
             )  # fmt: skip
             window_tokens, window_t = 0, now
         out_of_time = args.max_minutes is not None and now - start >= 60 * args.max_minutes
-        done = state["tokens"] >= cfg["max_tokens"] or out_of_time or bool(stop_requested)
+        at_stop = args.stop_tokens is not None and state["tokens"] >= args.stop_tokens
+        done = state["tokens"] >= cfg["max_tokens"] or out_of_time or bool(stop_requested) or at_stop
         if now - last_eval >= 60 * args.eval_minutes or done:
             ev = masked_accuracy(model, held, eval_idx, sp, cfg["seed"])
             state["evals"].append({**ev, "step": state["step"], "tokens_seen": state["tokens"]})  # ev["tokens"]: masked
@@ -422,8 +426,8 @@ def main(argv: list[str] | None = None) -> None:
                 shutil.copytree(run / "latest", snap)
                 log.info("snapshot %s", snap)
                 last_snapshot = time.time()
-    stopped_early = stop_requested and state["tokens"] < cfg["max_tokens"]
-    how = "stopped on SIGTERM (resume with --resume)" if stopped_early else "finished"
+    stopped_early = (stop_requested or at_stop or out_of_time) and state["tokens"] < cfg["max_tokens"]
+    how = "stopped (resume with --resume)" if stopped_early else "finished"
     log.info("%s: %d tokens, %.1f h of training", how, state["tokens"], state["train_seconds"] / 3600)
 
 
