@@ -181,8 +181,8 @@ def _run_predict(args: argparse.Namespace) -> int:
                 if t.single_token:
                     print(f"    target {t.word!r}: {percent(t.first_piece_probability)} (rank {t.first_piece_rank})")
                 else:
-                    print(f"    target {t.word!r} is {len(t.pieces)} pieces {list(t.pieces)}: first piece "
-                          f"{percent(t.first_piece_probability)} (rank {t.first_piece_rank})")
+                    print(f"    target {t.word!r}: {percent(t.probability)} (log {t.log_probability:.4f}; "
+                          f"{len(t.pieces)} pieces {list(t.pieces)}, chain rule left to right)")
         if len(result.masks) > 1:
             print("  (each mask predicted independently, the others kept masked)")
         print(f"  filled: {filled_sentence(result)}")

@@ -38,7 +38,8 @@ def fill_mask_document(result: FillMaskResult) -> dict[str, Any]:
 
 
 def target_document(target: TargetScore) -> dict[str, Any]:
-    """A target word's score; `probability` is null when the word is several pieces."""
+    """A target word's score: `probability` and `log_probability` of the whole word (several pieces: the chain
+    rule left to right, `method` "chain-rule-l2r"), each piece's log-probability, and the first piece's own."""
     return {
         "word": target.word,
         "token_ids": list(target.token_ids),
@@ -47,6 +48,9 @@ def target_document(target: TargetScore) -> dict[str, Any]:
         "probability": target.probability,
         "first_piece_probability": target.first_piece_probability,
         "first_piece_rank": target.first_piece_rank,
+        "log_probability": target.log_probability,
+        "piece_log_probabilities": list(target.piece_log_probabilities),
+        "method": target.method,
     }
 
 
