@@ -110,19 +110,34 @@ SENTENCE_METRICS: dict[str, Callable[[EncodedSentence], Plan]] = {
 }
 
 
+def align_tokens(first: Sequence[int], second: Sequence[int]) -> list[tuple[int, int]]:
+    """The (first position, second position) of every token two id sequences share, as difflib aligns them
+    (the CrowS-Pairs script's alignment: `SequenceMatcher` over the ids' strings, its default junk heuristic)."""
+    matcher = difflib.SequenceMatcher(None, [str(i) for i in first], [str(i) for i in second])
+    shared = []
+    for op, a_start, a_end, b_start, b_end in matcher.get_opcodes():
+        if op == "equal":
+            shared += zip(range(a_start, a_end), range(b_start, b_end), strict=True)
+    return shared
+
+
+def differing_positions(first: SentenceScore, second: SentenceScore) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The positions of each sentence's tokens that the other does not share (by `align_tokens`)."""
+    shared = align_tokens(first.token_ids, second.token_ids)
+    in_first, in_second = {a for a, _ in shared}, {b for _, b in shared}
+    return (tuple(i for i in range(len(first.token_ids)) if i not in in_first),
+            tuple(i for i in range(len(second.token_ids)) if i not in in_second))
+
+
 def _plan_crows(first: EncodedSentence, second: EncodedSentence) -> tuple[Plan, Plan]:
     """Nangia et al. 2020: tokens both sentences share (difflib over ids), masked one at a time; specials skipped."""
-    matcher = difflib.SequenceMatcher(None, [str(i) for i in first.input_ids], [str(i) for i in second.input_ids])
     plan_first: Plan = []
     plan_second: Plan = []
-    for op, a_start, a_end, b_start, b_end in matcher.get_opcodes():
-        if op != "equal":
+    for a, b in align_tokens(first.input_ids, second.input_ids):
+        if first.special[a] or second.special[b]:
             continue
-        for a, b in zip(range(a_start, a_end), range(b_start, b_end), strict=True):
-            if first.special[a] or second.special[b]:
-                continue
-            plan_first.append((a, (a,)))
-            plan_second.append((b, (b,)))
+        plan_first.append((a, (a,)))
+        plan_second.append((b, (b,)))
     return plan_first, plan_second
 
 

@@ -1,0 +1,110 @@
+"""The Score tab: how likely a model finds whole sentences, token by token, and which of them it prefers.
+
+Also the API's /score and /pairs requests (`score_request`, `pairs_request`): the tab and the API share the
+checks of what one web request may ask for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import gradio as gr
+
+from explorer.documents import pairs_document, score_document
+from explorer.errors import InputError
+from explorer.figures.scoring import plot_token_scores, render_score_table
+from explorer.scoring import PAIR_METRICS, SENTENCE_METRICS, differing_positions, score_pairs, score_sentences
+from explorer.ui.errors import shows_errors
+from explorer.ui.export import plot_with_png_button, write_json_file
+from explorer.ui.page import Page
+from explorer.ui.state import AppState
+
+DEFAULT_SENTENCES = "The doctor said that he would be late.\nThe doctor said that she would be late."
+# Sentences (or pairs) one web request may score; the command line (mlm-explorer score/pairs) takes any number.
+MAX_REQUEST_SENTENCES = 64
+METRIC_CHOICES = [
+    ("pll: each token masked in turn (Salazar et al. 2020)", "pll"),
+    ("pll-word-l2r: a word's later pieces masked too (Kauf & Ivanova 2023)", "pll-word-l2r"),
+    ("crows: only the tokens two sentences share (CrowS-Pairs, Nangia et al. 2020)", "crows"),
+]
+
+
+def _check_count(count: int, what: str) -> None:
+    if count > MAX_REQUEST_SENTENCES:
+        raise InputError(f"{count} {what} in one request; the page and the API score at most "
+                         f"{MAX_REQUEST_SENTENCES}. Use mlm-explorer score/pairs --input FILE for more.")
+
+
+def score_request(state: AppState, texts: Sequence[str], model: str, metric: str) -> dict[str, Any]:
+    """The `mlm-explorer score --json` document for a web request."""
+    if isinstance(texts, str):
+        texts = [texts]
+    if not texts:
+        raise InputError('No sentence given; send a list such as ["The cat sat on the mat."].')
+    _check_count(len(texts), "sentences")
+    loaded = state.model(model)
+    return score_document(loaded.info.name, metric, score_sentences(loaded, list(texts), metric))
+
+
+def pairs_request(state: AppState, pairs: Sequence[Sequence[str]], model: str, metric: str) -> dict[str, Any]:
+    """The `mlm-explorer pairs --json` document for a web request; a pair is [first, second] or with a category."""
+    if not pairs:
+        raise InputError('No pair given; send a list such as [["He is late.", "She is late.", "gender"]].')
+    _check_count(len(pairs), "pairs")
+    loaded = state.model(model)
+    result = score_pairs(loaded, [tuple(p) if isinstance(p, (list, tuple)) else p for p in pairs], metric)
+    return pairs_document(loaded.info.name, metric, result)
+
+
+def split_sentences(text: str | None) -> list[str]:
+    """The sentences typed one per line; blank lines dropped."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def build_score_tab(page: Page) -> None:
+    """Add the Score tab: sentences one per line, the metric, totals, per-token bars and the differences."""
+    with gr.Column(elem_id="score-view"):
+        with gr.Row(equal_height=True):
+            sentences = gr.Textbox(
+                value=DEFAULT_SENTENCES, lines=3, max_lines=12, label="Sentences, one per line (two or more)",
+                info="A minimal pair is preloaded. No [MASK] needed: every token is scored.",
+                elem_id="score-sentences", scale=4,
+            )
+            with gr.Column(scale=2):
+                metric = gr.Dropdown(choices=METRIC_CHOICES, value="pll", label="Metric", elem_id="score-metric")
+                button = gr.Button("Score", variant="primary", elem_id="score-button")
+        table = gr.HTML(elem_id="score-table")
+        plot = gr.Plot(label="Per-token log-probabilities", elem_id="score-plot", show_label=False)
+        download = gr.DownloadButton("Download JSON", visible=False, elem_id="score-download")
+
+    @shows_errors
+    def run(text: str, model_name: str, metric_name: str) -> dict:
+        lines = split_sentences(text)
+        if len(lines) < 2:
+            raise InputError("Give two or more sentences, one per line, e.g. a minimal pair.")
+        _check_count(len(lines), "sentences")
+        model = page.state.model(model_name)
+        if metric_name in SENTENCE_METRICS:
+            scores = list(score_sentences(model, lines, metric_name))
+            prefers: list[str] = []
+            document = score_document(model.info.name, metric_name, scores)
+        elif metric_name in PAIR_METRICS:  # crows compares exactly two sentences
+            if len(lines) != 2:
+                raise InputError(f"The crows metric compares two sentences; give exactly two lines, not {len(lines)}.")
+            result = score_pairs(model, [(lines[0], lines[1])], metric_name)
+            scores, prefers = [result.pairs[0].first, result.pairs[0].second], [result.pairs[0].prefers]
+            document = pairs_document(model.info.name, metric_name, result)
+        else:
+            raise InputError(f"Unknown metric {metric_name!r}; use one of {', '.join(PAIR_METRICS)}.")
+        differing = [()] + [differing_positions(scores[0], s)[1] for s in scores[1:]]
+        if len(scores) > 1:
+            differing[0] = tuple(sorted({p for s in scores[1:] for p in differing_positions(scores[0], s)[0]}))
+        return {
+            table: render_score_table(scores, differing, prefers),
+            plot: plot_with_png_button(plot_token_scores(scores, differing), "mlm-explorer-score"),
+            download: gr.DownloadButton(value=write_json_file(document, "score"), visible=True),
+        }
+
+    button.click(run, inputs=[sentences, page.model, metric], outputs=[table, plot, download],
+                 api_visibility="private")
