@@ -227,7 +227,7 @@ def score_targets(
     for target in targets:
         first = target.token_ids[0]
         if len(target.token_ids) == 1:
-            value = float(log_probs[first]) if log_probs is not None else math.log(float(probs[first]))
+            value = float(log_probs[first]) if log_probs is not None else float(probs[first].log())
             pieces, total, method = (value,), value, "single-piece"
         elif target.word in chains:
             pieces = chains[target.word]
