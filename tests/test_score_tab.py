@@ -100,3 +100,18 @@ def test_the_score_tab_in_a_browser(app_url):
             assert outside == []
         finally:
             browser.close()
+
+
+def test_a_request_may_not_score_more_than_the_limit_and_is_refused_before_loading():
+    from explorer import InputError
+    from explorer.ui.score_tab import MAX_REQUEST_SENTENCES, pairs_request, score_request
+    from explorer.ui.state import AppState
+
+    state = AppState.create()
+    too_many = ["the cat sat."] * (MAX_REQUEST_SENTENCES + 1)
+    with pytest.raises(InputError, match=f"at most {MAX_REQUEST_SENTENCES}"):
+        score_request(state, too_many, "no-such-model-is-loaded", "pll")
+    with pytest.raises(InputError, match=f"at most {MAX_REQUEST_SENTENCES}"):
+        pairs_request(state, [too_many[:2]] * (MAX_REQUEST_SENTENCES + 1), "no-such-model-is-loaded", "pll")
+    with pytest.raises(InputError, match="No pair given"):
+        pairs_request(state, [], "mini-bert", "pll")
