@@ -14,7 +14,15 @@ import gradio as gr
 from explorer.documents import pairs_document, score_document
 from explorer.errors import InputError
 from explorer.figures.scoring import plot_token_scores, render_score_table
-from explorer.scoring import PAIR_METRICS, SENTENCE_METRICS, differing_positions, score_pairs, score_sentences
+from explorer.models import LoadedModel
+from explorer.scoring import (
+    PAIR_METRICS,
+    SENTENCE_METRICS,
+    SentenceScore,
+    differing_positions,
+    score_pairs,
+    score_sentences,
+)
 from explorer.ui.errors import shows_errors
 from explorer.ui.export import plot_with_png_button, write_json_file
 from explorer.ui.page import Page
@@ -62,6 +70,26 @@ def split_sentences(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
+def _score_each(model: LoadedModel, lines: list[str], metric: str) -> tuple[list[SentenceScore], list[str], dict]:
+    scores = list(score_sentences(model, lines, metric))
+    return scores, [], score_document(model.info.name, metric, scores)
+
+
+def _score_as_pair(model: LoadedModel, lines: list[str], metric: str) -> tuple[list[SentenceScore], list[str], dict]:
+    if len(lines) != 2:
+        raise InputError(f"The {metric} metric compares two sentences; give exactly two lines, not {len(lines)}.")
+    result = score_pairs(model, [(lines[0], lines[1])], metric)
+    pair = result.pairs[0]
+    return [pair.first, pair.second], [pair.prefers], pairs_document(model.info.name, metric, result)
+
+
+# What the tab does per metric: score each sentence on its own, or compare exactly two (crows aligns the pair).
+TAB_METRICS = {
+    **{name: _score_each for name in SENTENCE_METRICS},
+    **{name: _score_as_pair for name in PAIR_METRICS if name not in SENTENCE_METRICS},
+}
+
+
 def build_score_tab(page: Page) -> None:
     """Add the Score tab: sentences one per line, the metric, totals, per-token bars and the differences."""
     with gr.Column(elem_id="score-view"):
@@ -84,19 +112,9 @@ def build_score_tab(page: Page) -> None:
         if len(lines) < 2:
             raise InputError("Give two or more sentences, one per line, e.g. a minimal pair.")
         _check_count(len(lines), "sentences")
-        model = page.state.model(model_name)
-        if metric_name in SENTENCE_METRICS:
-            scores = list(score_sentences(model, lines, metric_name))
-            prefers: list[str] = []
-            document = score_document(model.info.name, metric_name, scores)
-        elif metric_name in PAIR_METRICS:  # crows compares exactly two sentences
-            if len(lines) != 2:
-                raise InputError(f"The crows metric compares two sentences; give exactly two lines, not {len(lines)}.")
-            result = score_pairs(model, [(lines[0], lines[1])], metric_name)
-            scores, prefers = [result.pairs[0].first, result.pairs[0].second], [result.pairs[0].prefers]
-            document = pairs_document(model.info.name, metric_name, result)
-        else:
-            raise InputError(f"Unknown metric {metric_name!r}; use one of {', '.join(PAIR_METRICS)}.")
+        if metric_name not in TAB_METRICS:
+            raise InputError(f"Unknown metric {metric_name!r}; use one of {', '.join(TAB_METRICS)}.")
+        scores, prefers, document = TAB_METRICS[metric_name](page.state.model(model_name), lines, metric_name)
         differing = [()] + [differing_positions(scores[0], s)[1] for s in scores[1:]]
         if len(scores) > 1:
             differing[0] = tuple(sorted({p for s in scores[1:] for p in differing_positions(scores[0], s)[0]}))
