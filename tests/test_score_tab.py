@@ -95,6 +95,12 @@ def test_the_score_tab_in_a_browser(app_url):
                 page.click("#score-download")
             document = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
             assert document["metric"] == "crows" and document["pairs"][0]["prefers"] == expected.prefers
+            assert "view=score" in page.get_attribute("#score-share a.result-link", "href")
+            page.fill("#score-sentences textarea", PAIR[0])  # one sentence: said in place, the result cleared
+            page.click("#score-button")
+            page.wait_for_selector("#score-message .result-error", state="attached")
+            assert "two or more sentences" in page.inner_text("#score-message")
+            assert page.inner_text("#score-table").strip() == ""
             outside = [u for u in requests if urlparse(u).scheme not in ("data", "blob", "about")
                        and urlparse(u).hostname != "127.0.0.1"]
             assert outside == []

@@ -149,7 +149,7 @@ def build_demo(model_name: str | None = None, allow_local: Sequence[str | Path] 
                 layers = build_layers_tab(page, head_choice=components_by_id(
                     attention.inputs, "attention-layer", "attention-head-number"))
             with gr.Tab("Score", id="score", elem_id="tab-score"):
-                build_score_tab(page)
+                score = build_score_tab(page)
         gr.Markdown(
             "Runs locally; nothing leaves this machine. The same computations are scriptable: see *Use via API* "
             "below, or `mlm-explorer --help`.",
@@ -185,7 +185,7 @@ def build_demo(model_name: str | None = None, allow_local: Sequence[str | Path] 
         chain = chain.then(predict.skippable(), inputs=[autorun, *predict.inputs], outputs=predict.outputs,
                            api_visibility="private")
         for name, tab_run in (("attention", attention), ("attribution", attribution), ("compare", compare),
-                              ("layers", layers)):
+                              ("layers", layers), ("score", score)):
             chain = chain.then(
                 _if_view(name, tab_run.skippable()), inputs=[autorun, view, *tab_run.inputs],
                 outputs=tab_run.outputs, api_visibility="private",

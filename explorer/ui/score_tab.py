@@ -23,9 +23,9 @@ from explorer.scoring import (
     score_pairs,
     score_sentences,
 )
-from explorer.ui.errors import shows_errors
 from explorer.ui.export import plot_with_png_button, write_json_file
-from explorer.ui.page import Page
+from explorer.ui.page import Page, TabRun
+from explorer.ui.result_frame import ResultFrame, load_model_for
 from explorer.ui.state import AppState
 
 DEFAULT_SENTENCES = "The doctor said that he would be late.\nThe doctor said that she would be late."
@@ -90,8 +90,12 @@ TAB_METRICS = {
 }
 
 
-def build_score_tab(page: Page) -> None:
-    """Add the Score tab: sentences one per line, the metric, totals, per-token bars and the differences."""
+def build_score_tab(page: Page) -> TabRun:
+    """Add the Score tab: sentences one per line, the metric, totals, per-token bars and the differences.
+
+    Returns:
+        The tab's computation (the page reruns it when a link with view=score opens).
+    """
     with gr.Column(elem_id="score-view"):
         with gr.Row(equal_height=True):
             sentences = gr.Textbox(
@@ -102,27 +106,31 @@ def build_score_tab(page: Page) -> None:
             with gr.Column(scale=2):
                 metric = gr.Dropdown(choices=METRIC_CHOICES, value="pll", label="Metric", elem_id="score-metric")
                 button = gr.Button("Score", variant="primary", elem_id="score-button")
+        frame = ResultFrame.build(page, "score", settings={"sentences": sentences, "metric": metric})
         table = gr.HTML(elem_id="score-table")
         plot = gr.Plot(label="Per-token log-probabilities", elem_id="score-plot", show_label=False)
-        download = gr.DownloadButton("Download JSON", visible=False, elem_id="score-download")
+        frame.footer()
 
-    @shows_errors
-    def run(text: str, model_name: str, metric_name: str) -> dict:
+    def run(text: str, model_name: str, metric_name: str, page_text: str) -> dict:
         lines = split_sentences(text)
         if len(lines) < 2:
             raise InputError("Give two or more sentences, one per line, e.g. a minimal pair.")
         _check_count(len(lines), "sentences")
         if metric_name not in TAB_METRICS:
             raise InputError(f"Unknown metric {metric_name!r}; use one of {', '.join(TAB_METRICS)}.")
-        scores, prefers, document = TAB_METRICS[metric_name](page.state.model(model_name), lines, metric_name)
+        scores, prefers, document = TAB_METRICS[metric_name](load_model_for(page, model_name), lines, metric_name)
         differing = [()] + [differing_positions(scores[0], s)[1] for s in scores[1:]]
-        if len(scores) > 1:
-            differing[0] = tuple(sorted({p for s in scores[1:] for p in differing_positions(scores[0], s)[0]}))
+        differing[0] = tuple(sorted({p for s in scores[1:] for p in differing_positions(scores[0], s)[0]}))
         return {
             table: render_score_table(scores, differing, prefers),
             plot: plot_with_png_button(plot_token_scores(scores, differing), "mlm-explorer-score"),
-            download: gr.DownloadButton(value=write_json_file(document, "score"), visible=True),
+            frame.download: write_json_file(document, "score"),
+            frame.link: frame.query(model_name, page_text, sentences="\n".join(lines), metric=metric_name),
         }
 
-    button.click(run, inputs=[sentences, page.model, metric], outputs=[table, plot, download],
-                 api_visibility="private")
+    results = [table, plot]
+    shown = frame.shows(run, clears=results)
+    inputs = [sentences, page.model, metric, page.text]
+    outputs = [*results, *frame.outputs]
+    button.click(shown, inputs=inputs, outputs=outputs, api_visibility="private")
+    return TabRun(shown, inputs, outputs)
