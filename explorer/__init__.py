@@ -28,6 +28,10 @@ _LAZY = {
     "LoadedModel": "explorer.models",
     "ModelInfo": "explorer.models",
     "load_model": "explorer.models",
+    "PairsResult": "explorer.scoring",
+    "SentenceScore": "explorer.scoring",
+    "score_pairs": "explorer.scoring",
+    "score_sentences": "explorer.scoring",
     "Rollout": "explorer.rollout",
     "attention_rollout": "explorer.rollout",
 }
@@ -39,6 +43,7 @@ if TYPE_CHECKING:
     from explorer.fill_mask import FillMaskResult, MaskPrediction, Prediction, TargetScore, predict_masks
     from explorer.models import LoadedModel, ModelInfo, load_model
     from explorer.rollout import Rollout, attention_rollout
+    from explorer.scoring import PairsResult, SentenceScore, score_pairs, score_sentences
 
 
 def __getattr__(name: str) -> Any:
@@ -77,5 +82,9 @@ __all__ = [
     "load_model",
     "Rollout",
     "attention_rollout",
+    "PairsResult",
+    "SentenceScore",
+    "score_pairs",
+    "score_sentences",
 ]
 __version__ = "0.1.0"

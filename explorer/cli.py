@@ -181,8 +181,8 @@ def _run_predict(args: argparse.Namespace) -> int:
                 if t.single_token:
                     print(f"    target {t.word!r}: {percent(t.first_piece_probability)} (rank {t.first_piece_rank})")
                 else:
-                    print(f"    target {t.word!r} is {len(t.pieces)} pieces {list(t.pieces)}: first piece "
-                          f"{percent(t.first_piece_probability)} (rank {t.first_piece_rank})")
+                    print(f"    target {t.word!r}: {percent(t.probability)} (log {t.log_probability:.4f}; "
+                          f"{len(t.pieces)} pieces {list(t.pieces)}, chain rule left to right)")
         if len(result.masks) > 1:
             print("  (each mask predicted independently, the others kept masked)")
         print(f"  filled: {filled_sentence(result)}")
@@ -549,6 +549,100 @@ def _print_head_effects(info: Any, effects: Any) -> None:
     print("  strongest: " + ", ".join(f"{layer}:{h} {v:+.4f}" for v, layer, h in ranked))
 
 
+def _add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--output", metavar="FILE.jsonl", default=None,
+                        help="stream one JSON line per item as it is done; rerun with the same file to resume")
+    parser.add_argument("--engine", default="local",
+                        help="local (this process, the default) or ray (a Ray Data pipeline; $RAY_ADDRESS picks "
+                             "the cluster; pip install 'mlm-explorer[ray]')")
+    parser.add_argument("--chunk", type=int, default=None, metavar="N",
+                        help="items scored together (default 64)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document at the end")
+
+
+def _add_score_arguments(parser: argparse.ArgumentParser) -> None:
+    add_model_arguments(parser)
+    parser.add_argument("--metric", default="pll",
+                        help="pll (Salazar et al. 2020, the default) or pll-word-l2r (Kauf & Ivanova 2023)")
+    parser.add_argument("--input", metavar="FILE", default=None,
+                        help="sentences from a file: one a line, or JSONL with a \"text\" field")
+    _add_dataset_arguments(parser)
+    parser.add_argument("text", nargs="*", help='sentences to score, e.g. "The cat sat on the mat."')
+
+
+def _run_score(args: argparse.Namespace) -> int:
+    from explorer.datasets import Dataset, Item, read_sentences
+    from explorer.documents import score_document
+
+    if bool(args.text) == bool(args.input):
+        raise InputError('Give sentences to score, or --input FILE (not both); e.g. mlm-explorer score '
+                         '"The cat sat on the mat."')
+    dataset = (read_sentences(args.input) if args.input else
+               Dataset("the command line", "sentences", "arguments",
+                       tuple(Item(n, t) for n, t in enumerate(args.text, start=1))))
+    model, entries = _run_dataset(args, dataset)
+    if args.json:
+        print_json(score_document(model.info.name, args.metric, entries), indent=None if args.input else 2)
+        return 0
+    print(f"{model_header(model.info)}, metric {args.metric}")
+    shown = entries if len(entries) <= MAX_ROWS else entries[:MAX_ROWS]
+    print(f"  {'total':>10} {'mean':>8} {'PPPL':>9}  sentence")
+    for e in shown:
+        pppl = f"{e['pseudo_perplexity']:9.2f}" if e["pseudo_perplexity"] is not None else f"{'n/a':>9}"
+        print(f"  {e['total']:10.4f} {e['mean']:8.4f} {pppl}  {e['text']}")
+    if len(entries) > len(shown):
+        print(f"  ... and {len(entries) - len(shown)} more (all of them: --json or --output FILE.jsonl)")
+    if entries:
+        mean_total = sum(e["total"] for e in entries) / len(entries)
+        print(f"{len(entries)} sentences, mean total log-probability {mean_total:.4f} (natural log)")
+    return 0
+
+
+def _add_pairs_arguments(parser: argparse.ArgumentParser) -> None:
+    add_model_arguments(parser)
+    parser.add_argument("--metric", default="pll",
+                        help="pll (the default), pll-word-l2r or crows (Nangia et al. 2020: shared tokens only)")
+    parser.add_argument("--input", metavar="FILE", required=True,
+                        help="a CrowS-Pairs CSV (sent_more, sent_less, bias_type), a BLiMP JSONL (sentence_good, "
+                             "sentence_bad, UID) or FIRST<TAB>SECOND[<TAB>CATEGORY] lines")
+    _add_dataset_arguments(parser)
+
+
+def _run_pairs(args: argparse.Namespace) -> int:
+    from explorer.datasets import read_pairs
+    from explorer.documents import pairs_document
+
+    dataset = read_pairs(args.input)
+    model, entries = _run_dataset(args, dataset)
+    document = pairs_document(model.info.name, args.metric, entries)
+    if args.json:
+        print_json(document, indent=None)
+        return 0
+    summary = document["summary"]
+    print(f"{model_header(model.info)}, metric {args.metric}, {dataset.format} file")
+    width = max([8, *(len(name) for name in summary["by_category"])]) + 2
+    print(f"  {'category':<{width}} {'pairs':>7} {'first preferred':>16}")
+    for name, row in summary["by_category"].items():
+        print(f"  {(name or '(none)'):<{width}} {row['pairs']:>7} {row['first_preferred']:>16.1%}")
+    print(f"  {'all':<{width}} {summary['pairs']:>7} {summary['first_preferred']:>16.1%}")
+    return 0
+
+
+MAX_ROWS = 50  # sentences listed in the readable table
+
+
+def _run_dataset(args: argparse.Namespace, dataset: Any) -> tuple[Any, list[dict]]:
+    from explorer.runner import DEFAULT_CHUNK, ModelSpec, run_dataset
+
+    model = load_from_args(args)
+    spec = ModelSpec(args.model or default_model(), device=args.device, dtype=args.dtype,
+                     trust_remote_code=args.trust_remote_code)
+    entries = run_dataset(model, dataset, args.metric, args.output, spec=spec, engine=args.engine,
+                          chunk=args.chunk if args.chunk is not None else DEFAULT_CHUNK,
+                          progress=sys.stderr if getattr(args, "input", None) else None)
+    return model, entries
+
+
 def _add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     # explorer.ui.options imports no gradio, so building the parser stays fast for every other command.
     from explorer.ui.options import add_serve_arguments
@@ -605,6 +699,10 @@ COMMANDS: dict[str, Command] = {
                _run_layers),
     "ablate": ("predictions with attention heads removed, or every head's effect on one prediction",
                _add_ablate_arguments, _run_ablate),
+    "score": ("how likely a model finds whole sentences (pseudo-log-likelihood)", _add_score_arguments,
+              _run_score),
+    "pairs": ("which sentence of each minimal pair a model prefers (BLiMP, CrowS-Pairs, TSV)",
+              _add_pairs_arguments, _run_pairs),
     "models": ("list the bundled and locally cached models", _add_models_arguments, _run_models),
     "serve": ("start the web app", _add_serve_arguments, _run_serve),
 }

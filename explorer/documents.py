@@ -16,6 +16,7 @@ from explorer.joint import JointFill
 from explorer.layers import LayerPredictions
 from explorer.models import ModelInfo
 from explorer.rollout import Rollout
+from explorer.scoring import PairScore, PairsResult, SentenceScore
 
 if TYPE_CHECKING:  # the catalog imports transformers' model tables: not needed to build the documents
     from explorer.catalog import ModelEntry
@@ -38,7 +39,8 @@ def fill_mask_document(result: FillMaskResult) -> dict[str, Any]:
 
 
 def target_document(target: TargetScore) -> dict[str, Any]:
-    """A target word's score; `probability` is null when the word is several pieces."""
+    """A target word's score: `probability` and `log_probability` of the whole word (several pieces: the chain
+    rule left to right, `method` "chain-rule-l2r"), each piece's log-probability, and the first piece's own."""
     return {
         "word": target.word,
         "token_ids": list(target.token_ids),
@@ -47,6 +49,9 @@ def target_document(target: TargetScore) -> dict[str, Any]:
         "probability": target.probability,
         "first_piece_probability": target.first_piece_probability,
         "first_piece_rank": target.first_piece_rank,
+        "log_probability": target.log_probability,
+        "piece_log_probabilities": list(target.piece_log_probabilities),
+        "method": target.method,
     }
 
 
@@ -272,3 +277,63 @@ def predict_joint_document(info: ModelInfo, results: Sequence[FillMaskResult],
     for entry, joint in zip(document["results"], joints, strict=True):
         entry["joint"] = joint_document(joint)
     return document
+
+
+def sentence_score_document(score: SentenceScore) -> dict[str, Any]:
+    """One scored sentence: {"text", "tokens", "scores", "total", "mean", "pseudo_perplexity"}; `scores[i]` is the
+    natural-log probability of `tokens[i]`, null where not scored (special tokens)."""
+    return {
+        "text": score.text,
+        "tokens": list(score.tokens),
+        "scores": list(score.scores),
+        "total": score.total,
+        "mean": score.mean,
+        "pseudo_perplexity": score.pseudo_perplexity,
+    }
+
+
+def score_document(model: str, metric: str, scores: Sequence[SentenceScore | dict[str, Any]]) -> dict[str, Any]:
+    """The `mlm-explorer score --json` document: {"model", "metric", "results": [sentence documents]}.
+
+    `scores` are `SentenceScore`s or their documents (lines read back from a --output file)."""
+    results = [s if isinstance(s, dict) else sentence_score_document(s) for s in scores]
+    return {"model": model, "metric": metric, "results": results}
+
+
+def pair_score_document(pair: PairScore) -> dict[str, Any]:
+    """One pair: {"first", "second", "category", "first_score", "second_score", "difference", "prefers"}."""
+    return {
+        "first": pair.first.text,
+        "second": pair.second.text,
+        "category": pair.category,
+        "first_score": pair.first.total,
+        "second_score": pair.second.total,
+        "difference": pair.difference,
+        "prefers": pair.prefers,
+    }
+
+
+def pairs_document(model: str, metric: str, pairs: PairsResult | Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The `mlm-explorer pairs --json` document: {"model", "metric", "pairs", "summary": {"pairs",
+    "first_preferred", "by_category": {name: {"pairs", "first_preferred"}}}}; `first_preferred` is the share of
+    pairs (0 to 1) whose first sentence the model prefers (a tie is not preferred).
+
+    `pairs` is a `PairsResult` or pair documents (lines read back from a --output file)."""
+    entries = [pair_score_document(p) for p in pairs.pairs] if isinstance(pairs, PairsResult) else list(pairs)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for entry in entries:
+        groups.setdefault(entry["category"], []).append(entry)
+    return {
+        "model": model,
+        "metric": metric,
+        "pairs": entries,
+        "summary": {
+            **_preferred(entries),
+            "by_category": {name: _preferred(group) for name, group in groups.items()},
+        },
+    }
+
+
+def _preferred(entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    wins = sum(e["prefers"] == "first" for e in entries)
+    return {"pairs": len(entries), "first_preferred": wins / len(entries) if entries else 0.0}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -10,6 +11,7 @@ import torch
 from explorer.encoding import Encoding, encode
 from explorer.errors import InputError
 from explorer.forward import run_forward
+from explorer.masked_copies import MaskedCopy, score_copies
 from explorer.models import LoadedModel
 
 
@@ -27,8 +29,13 @@ class Prediction:
 class TargetScore:
     """How likely a word the user asked about is at one mask.
 
-    A word that the tokenizer splits into several pieces cannot fill one mask: then `probability` is None
-    and `first_piece_probability` is the probability of its first piece only, labelled as such.
+    A word of several pieces gets a real probability by the chain rule, left to right (`method`
+    "chain-rule-l2r"): the mask is replaced by as many masks as the word has pieces, and piece i is predicted
+    with the pieces before it filled in and those after it still masked (the text's other masks stay masked).
+    `piece_log_probabilities` are those steps (natural log), `log_probability` their sum. A one-piece word
+    keeps the pipeline's number (`method` "single-piece"). `first_piece_probability` and `first_piece_rank` are
+    the first piece's probability and rank in the mask's own distribution (one mask, as the pipeline scores it);
+    where no chain was computed (`method` "first-piece-only", e.g. in a comparison), `probability` is None.
     """
 
     word: str
@@ -36,6 +43,9 @@ class TargetScore:
     pieces: tuple[str, ...]
     first_piece_probability: float
     first_piece_rank: int
+    piece_log_probabilities: tuple[float, ...] = ()
+    log_probability: float | None = None
+    method: str = "first-piece-only"
 
     @property
     def single_token(self) -> bool:
@@ -43,7 +53,9 @@ class TargetScore:
 
     @property
     def probability(self) -> float | None:
-        return self.first_piece_probability if self.single_token else None
+        if self.single_token:
+            return self.first_piece_probability
+        return math.exp(self.log_probability) if self.log_probability is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +118,7 @@ def predict_masks(
     check_top_k(model, top_k)
     encoding = encode(model, text)
     target_specs = encode_targets(model, targets or ())
+    check_target_lengths(model, encoding, target_specs)
     output = run_forward(model, encoding)
     return build_fill_mask_result(model, encoding, output.mask_logits, top_k, target_specs, skip_special_tokens)
 
@@ -140,6 +153,11 @@ def encode_targets(model: LoadedModel, words: Sequence[str]) -> tuple[TargetToke
                 ids = ids[1:]
         if not ids:
             raise InputError(f"The target {word!r} tokenises to nothing for this model; try another word.")
+        if tokenizer.unk_token_id is not None and tokenizer.unk_token_id in ids:
+            # Scoring the unknown-word token would rank every unknown word alike, and high.
+            shown = word if len(word) <= 40 else word[:39] + "…"
+            raise InputError(f"The target {shown!r} is not in {model.info.name}'s vocabulary (it becomes "
+                             f"{tokenizer.unk_token}); try another spelling or word.")
         specs.append(TargetTokens(word=word, token_ids=tuple(ids), pieces=tuple(tokenizer.convert_ids_to_tokens(ids))))
     return tuple(specs)
 
@@ -154,7 +172,9 @@ def build_fill_mask_result(
 ) -> FillMaskResult:
     """Turn the logits at the masks [mask, vocab] into a `FillMaskResult` (the to-result stage)."""
     tokenizer = model.tokenizer
+    chains = chain_rule_log_probs(model, encoding, targets)
     probs = mask_logits.float().softmax(dim=-1)  # [mask, vocab]
+    log_probs = mask_logits.float().log_softmax(dim=-1)  # [mask, vocab]
     ranking = probs
     if skip_special_tokens:
         ranking = probs.clone()
@@ -172,7 +192,8 @@ def build_fill_mask_result(
             Prediction(token_id=i, token=tokenizer.decode([i]), piece=piece, score=float(probs[row, i]))
             for i, piece in zip(ids, pieces, strict=True)
         )
-        scores = score_targets(targets, probs[row])
+        scores = score_targets(targets, probs[row], log_probs[row], {t.word: chains[row, t.word] for t in targets
+                                                                     if (row, t.word) in chains})
         masks.append(MaskPrediction(position=position, predictions=predictions, targets=scores))
         filled_ids[position] = ids[0]
     return FillMaskResult(
@@ -186,16 +207,83 @@ def build_fill_mask_result(
     )
 
 
-def score_targets(targets: Sequence[TargetTokens], probs: torch.Tensor) -> tuple[TargetScore, ...]:
-    """Each target's probability and rank in one mask's distribution `probs` [vocab]."""
+def score_targets(
+    targets: Sequence[TargetTokens],
+    probs: torch.Tensor,
+    log_probs: torch.Tensor | None = None,
+    chains: dict[str, tuple[float, ...]] | None = None,
+) -> tuple[TargetScore, ...]:
+    """Each target's probability and rank in one mask's distribution `probs` [vocab].
+
+    Args:
+        targets: the target words.
+        probs: the mask's probabilities [vocab].
+        log_probs: the same as log-probabilities [vocab] (default: the log of `probs`).
+        chains: per multi-piece word, its chain-rule piece log-probabilities (`chain_rule_log_probs`); a
+            multi-piece word without one gets no probability (method "first-piece-only").
+    """
+    chains = chains or {}
     scores = []
     for target in targets:
         first = target.token_ids[0]
+        if len(target.token_ids) == 1:
+            value = float(log_probs[first]) if log_probs is not None else float(probs[first].log())
+            pieces, total, method = (value,), value, "single-piece"
+        elif target.word in chains:
+            pieces = chains[target.word]
+            total, method = math.fsum(pieces), "chain-rule-l2r"
+        else:
+            pieces, total, method = (), None, "first-piece-only"
         scores.append(TargetScore(
             word=target.word,
             token_ids=target.token_ids,
             pieces=target.pieces,
             first_piece_probability=float(probs[first]),
             first_piece_rank=int((probs > probs[first]).sum()) + 1,
+            piece_log_probabilities=pieces,
+            log_probability=total,
+            method=method,
         ))
     return tuple(scores)
+
+
+def check_target_lengths(model: LoadedModel, encoding: Encoding, targets: Sequence[TargetTokens]) -> None:
+    """Refuse a multi-piece target whose masks would make the text longer than the model reads."""
+    limit = model.info.max_length
+    for target in targets:
+        length = len(encoding.input_ids) + len(target.token_ids) - 1
+        if length > limit:
+            raise InputError(
+                f"The target {target.word[:40]!r} is {len(target.token_ids)} pieces; with one mask per piece the "
+                f"text is {length} tokens, more than the {limit} {model.info.name} reads. Try a shorter word or text."
+            )
+
+
+def chain_rule_log_probs(
+    model: LoadedModel, encoding: Encoding, targets: Sequence[TargetTokens]
+) -> dict[tuple[int, str], tuple[float, ...]]:
+    """Left-to-right chain-rule log-probabilities of every multi-piece target at every mask, in one batched run.
+
+    At mask m the mask becomes one mask per piece; step i predicts piece i with pieces 0..i-1 filled in and
+    the later pieces and the text's other masks still masked.
+
+    Returns:
+        (mask index, word) -> the natural-log probability of each piece, for the multi-piece targets only.
+    """
+    multi = [t for t in targets if len(t.token_ids) > 1]
+    if not multi:
+        return {}
+    check_target_lengths(model, encoding, multi)
+    ids = encoding.input_ids
+    copies, keys = [], []
+    for row, position in enumerate(encoding.mask_positions):
+        for target in multi:
+            k = len(target.token_ids)
+            expanded = (*ids[:position], *target.token_ids, *ids[position + 1:])
+            others = tuple(q if q < position else q + k - 1 for q in encoding.mask_positions if q != position)
+            for i in range(k):
+                masked = (*others, *range(position + i, position + k))
+                copies.append(MaskedCopy(expanded, masked, position + i))
+            keys.append(((row, target.word), k))
+    values = iter(score_copies(model, copies))
+    return {key: tuple(next(values) for _ in range(k)) for key, k in keys}

@@ -55,7 +55,12 @@ def _narrow_hook(module: nn.Module, args: Any, output: Any) -> Any:
     if state is None or state.module is not module:
         return None
     hidden = output[0]  # [batch, pos, hidden]
-    narrowed = hidden.index_select(1, state.positions.to(hidden.device))  # [batch, mask, hidden]
+    positions = state.positions.to(hidden.device)
+    if positions.dim() == 2:  # its own positions for every row (masked copies of different sentences)
+        index = positions.unsqueeze(-1).expand(-1, -1, hidden.shape[-1])  # [batch, mask, hidden]
+        narrowed = hidden.gather(1, index)  # [batch, mask, hidden]
+    else:
+        narrowed = hidden.index_select(1, positions)  # [batch, mask, hidden]
     state.applied = True
     if isinstance(output, tuple):
         return (narrowed, *output[1:])
@@ -64,10 +69,14 @@ def _narrow_hook(module: nn.Module, args: Any, output: Any) -> Any:
 
 
 @contextlib.contextmanager
-def narrow_positions(model: nn.Module, positions: Sequence[int]) -> Iterator[_Narrowing]:
-    """Within the block, `model`'s logits cover only `positions` (when the model allows it: check `.applied`)."""
+def narrow_positions(model: nn.Module, positions: Sequence[int] | torch.Tensor) -> Iterator[_Narrowing]:
+    """Within the block, `model`'s logits cover only `positions` (when the model allows it: check `.applied`).
+
+    `positions` is one list for every row of the batch, or a [batch, mask] tensor giving each row its own.
+    """
     base = getattr(model, "base_model", model)
-    state = _Narrowing(module=base, positions=torch.tensor(list(positions), dtype=torch.long))
+    index = positions if isinstance(positions, torch.Tensor) else torch.tensor(list(positions), dtype=torch.long)
+    state = _Narrowing(module=base, positions=index.long())
     token = _NARROWING.set(state)
     try:
         yield state

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -56,7 +57,11 @@ def test_predict_json_targets(tiny_model_dirs, capsys):
     single, multi = json.loads(out)["results"][0]["masks"][0]["targets"]
     assert single["word"] == SINGLE_PIECE_WORD and single["single_token"]
     assert single["probability"] == single["first_piece_probability"]
-    assert multi["probability"] is None and len(multi["pieces"]) > 1
+    assert len(multi["pieces"]) > 1 and multi["method"] == "chain-rule-l2r"
+    assert len(multi["piece_log_probabilities"]) == len(multi["pieces"])
+    assert multi["log_probability"] == pytest.approx(sum(multi["piece_log_probabilities"]))
+    assert multi["probability"] == pytest.approx(math.exp(multi["log_probability"]))
+    assert single["method"] == "single-piece" and single["piece_log_probabilities"] == [single["log_probability"]]
 
 
 def test_predict_table_is_readable(tiny_model_dirs, capsys):
@@ -66,7 +71,7 @@ def test_predict_table_is_readable(tiny_model_dirs, capsys):
     assert "mask 1 · 'the [MASK] was':" in out and "mask 2 · 'the [MASK] was':" in out
     assert "each mask predicted independently" in out
     assert re.search(r"\d+\.\d+%", out), "probabilities read as percentages"
-    assert "first piece" in out and "filled:" in out
+    assert "chain rule left to right" in out and "filled:" in out
     assert out.count("   1. ") == 2
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from explorer.figures.predictions import (
@@ -75,6 +77,13 @@ def test_topk_and_targets_tables_escape_and_label_multi_piece_words():
     assert "&lt;sun&gt;" in targets and "<sun>" not in targets
     assert "n/a: 2 pieces" in targets and "25.0%" in targets and "(first piece)" in targets
     assert "<td>12.5%</td><td>2</td>" in targets
+    chained = TargetScore(word="sunflower", token_ids=(5, 6), pieces=("sun", "##flower"),
+                          first_piece_probability=0.25, first_piece_rank=3,
+                          piece_log_probabilities=(math.log(0.5), math.log(0.5)), log_probability=math.log(0.25),
+                          method="chain-rule-l2r")
+    ranked = render_targets_table(result_with([("a", 1.0)], targets=(one, chained)))
+    assert ranked.index("sunflower") < ranked.index("cat")  # 25% before 12.5%: one scale for every length
+    assert "25.0%" in ranked and "2 pieces, chain rule" in ranked and "50.0% × 50.0%" in ranked
     assert render_targets_table(result_with([("a", 1.0)])) == ""
 
 

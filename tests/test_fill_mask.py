@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from functools import cache
 
 import pytest
 import torch
+from minicons_reference import minicons_token_scores
 from tiny_models import ARCHITECTURES, MULTI_PIECE_WORD, SENTENCES, SINGLE_PIECE_WORD
-from transformers import pipeline
+from transformers import AutoModelForMaskedLM, AutoTokenizer, pipeline
 
 from explorer import InputError, load_model, predict_masks
 from explorer.encoding import encode
@@ -80,21 +82,64 @@ def test_single_piece_target_matches_pipeline(tiny_model_dir, request):
     assert [p.token_id for p in all_probs].index(expected["token"]) + 1 == target.first_piece_rank
 
 
-def test_multi_piece_target_is_reported_as_pieces(tiny_model_dir, request):
+@cache
+def reference_model(path: str):
+    """The same folder loaded by transformers itself, for hand-written references."""
+    model = AutoModelForMaskedLM.from_pretrained(path, dtype=torch.float32, attn_implementation="eager").eval()
+    return model, AutoTokenizer.from_pretrained(path)
+
+
+def hand_chain_rule(path: str, text: str, mask: int, pieces: list[int]) -> list[float]:
+    """Piece i's log-probability with the mask `mask` replaced by len(pieces) masks, pieces < i filled in."""
+    model, tokenizer = reference_model(path)
+    ids = tokenizer(text)["input_ids"]
+    position = [i for i, t in enumerate(ids) if t == tokenizer.mask_token_id][mask]
+    steps = []
+    for i in range(len(pieces)):
+        row = ids[:position] + pieces[:i] + [tokenizer.mask_token_id] * (len(pieces) - i) + ids[position + 1:]
+        with torch.no_grad():
+            logits = model(torch.tensor([row])).logits[0, position + i]
+        steps.append(logits.log_softmax(-1)[pieces[i]].item())
+    return steps
+
+
+def test_multi_piece_target_is_the_chain_rule(tiny_model_dir, request):
     arch = request.node.callspec.params["tiny_model_dir"]
     model = load_model(str(tiny_model_dir))
     word = MULTI_PIECE_WORD[arch]
+    text = as_model_text(ONE_MASK[1], model.tokenizer.mask_token)
     result = predict_masks(model, ONE_MASK[1], targets=[word, SINGLE_PIECE_WORD])
     multi, single = result.masks[0].targets
-    assert not multi.single_token and len(multi.pieces) > 1
-    assert multi.probability is None
+    assert not multi.single_token and len(multi.pieces) > 1 and multi.method == "chain-rule-l2r"
     assert multi.pieces[0] == WORD_START[arch].format(multi.pieces[0].lstrip("Ġ▁"))
-    (expected,) = reference(str(tiny_model_dir))(
-        as_model_text(ONE_MASK[1], model.tokenizer.mask_token), targets=[multi.pieces[0]], top_k=1
-    )
-    assert expected["token"] == multi.token_ids[0]
-    assert multi.first_piece_probability == pytest.approx(expected["score"], abs=1e-4)
-    assert single.single_token
+    expected = hand_chain_rule(str(tiny_model_dir), text, 0, list(multi.token_ids))
+    assert list(multi.piece_log_probabilities) == pytest.approx(expected, abs=1e-4)
+    assert multi.log_probability == pytest.approx(sum(expected), abs=1e-4)
+    assert multi.probability == pytest.approx(math.exp(sum(expected)), rel=1e-4)
+    # minicons' within_word_l2r on the filled-in sentence, restricted to the word's pieces, is the same chain.
+    filled = ONE_MASK[1].replace("[MASK]", word)
+    filled_ids = model.tokenizer(filled)["input_ids"]
+    position = result.masks[0].position
+    assert tuple(filled_ids[position:position + len(multi.token_ids)]) == multi.token_ids
+    (scores,) = minicons_token_scores(str(tiny_model_dir), [filled], "pll-word-l2r")
+    # minicons leaves out [CLS] at position 0.
+    assert list(multi.piece_log_probabilities) == pytest.approx(
+        scores[position - 1:position - 1 + len(multi.token_ids)], abs=1e-4)
+    # The first piece's own number in the one-mask distribution is still given, and differs from the chain's.
+    (first,) = reference(str(tiny_model_dir))(text, targets=[multi.pieces[0]], top_k=1)
+    assert multi.first_piece_probability == pytest.approx(first["score"], abs=1e-4)
+    assert single.single_token and single.method == "single-piece"
+    assert single.log_probability == pytest.approx(math.log(single.probability), abs=1e-5)
+
+
+def test_chain_rule_keeps_the_other_masks_masked(tiny_model_dirs):
+    path = str(tiny_model_dirs["bert"])
+    model = load_model(path)
+    result = predict_masks(model, TWO_MASKS[0], targets=["sunflower"])
+    for mask in range(2):
+        (target,) = result.masks[mask].targets
+        expected = hand_chain_rule(path, TWO_MASKS[0], mask, list(target.token_ids))
+        assert list(target.piece_log_probabilities) == pytest.approx(expected, abs=1e-4)
 
 
 @pytest.mark.parametrize("arch", [a for a in ARCHITECTURES if WORD_START[a] != "{}"])
@@ -185,6 +230,7 @@ def test_concurrent_calls_on_one_model_agree_with_sequential(tiny_model_dirs):
         ("the [MASK] sat.", 2.5, None, "top_k must be"),
         ("the [MASK] sat.", 5, [""], "target word is empty"),
         ("the [MASK] sat.", 5, ["two words"], "contains spaces"),
+        ("the [MASK] sat.", 5, ["zq" * 80], "more than the 128"),
         ("the cat " * 100 + "[MASK].", 5, None, "reads at most 128 tokens"),
     ],
 )
@@ -192,6 +238,13 @@ def test_bad_input_raises_our_error(tiny_model_dirs, text, top_k, targets, messa
     model = load_model(str(tiny_model_dirs["roberta"]))
     with pytest.raises(InputError, match=message.replace("[", r"\[").replace("]", r"\]")):
         predict_masks(model, text, top_k=top_k, targets=targets)
+
+
+@pytest.mark.parametrize(("arch", "word"), [("bert", "🍕"), ("bert", "a" * 100_000), ("xlm-roberta", "🍕")])
+def test_a_target_the_tokenizer_cannot_spell_is_refused(tiny_model_dirs, arch, word):
+    model = load_model(str(tiny_model_dirs[arch]))
+    with pytest.raises(InputError, match="is not in .* vocabulary"):
+        predict_masks(model, "the [MASK] sat.", targets=["cat", word])
 
 
 def test_deterministic(tiny_model_dirs):

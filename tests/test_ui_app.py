@@ -15,6 +15,7 @@ REQUIRED_IDS = {
     "model-picker", "text-input", "run-button", "predictions", "attention-view", "attention-button",
     "attribution-view", "attribution-button", "compare-view", "compare-button", "compare-models",
     "layers-view", "layers-button", "joint-button",
+    "score-view", "score-button",
 }
 
 
@@ -27,7 +28,7 @@ def test_the_page_has_the_documented_parts(config):
     ids = {c["props"].get("elem_id") for c in config["components"]}
     assert ids >= REQUIRED_IDS
     tabs = [c["props"]["label"] for c in config["components"] if c["type"] == "tabitem"]
-    assert tabs == ["Predict", "Attention", "Attribution", "Compare", "Layers"]
+    assert tabs == ["Predict", "Attention", "Attribution", "Compare", "Layers", "Score"]
 
 
 def test_compare_opens_with_two_bundled_models_selected(config):
@@ -37,7 +38,8 @@ def test_compare_opens_with_two_bundled_models_selected(config):
 
 def test_only_the_api_names_are_public(config):
     public = sorted(d["api_name"] for d in config["dependencies"] if d.get("api_visibility") == "public")
-    assert public == ["ablate", "attention", "attribute", "compare", "head_effects", "layers", "predict"]
+    assert public == ["ablate", "attention", "attribute", "compare", "head_effects", "layers", "pairs", "predict",
+                      "score"]
 
 
 def test_the_theme_loads_no_web_fonts():

@@ -7,6 +7,7 @@ renders a few HTML tags in labels, so "<b>" typed as a sentence would otherwise 
 from __future__ import annotations
 
 import html
+import math
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -136,7 +137,9 @@ def render_targets_table(result: FillMaskResult) -> str:
     rows = []
     names = mask_names(result.text, len(result.masks))
     for name, mask in zip(names, result.masks, strict=True):
-        for target in mask.targets:
+        # Best first: one-piece and multi-piece words are on one scale (the chain rule's whole-word probability).
+        ranked = sorted(mask.targets, key=lambda t: -t.probability if t.probability is not None else 1.0)
+        for target in ranked:
             rows.append(f"<tr><td>{escape_label(name)}</td><td>{escape_label(target.word)}</td>"
                         f"{_target_cells(target)}</tr>")
     return (
@@ -150,8 +153,14 @@ def _target_cells(target: TargetScore) -> str:
     pieces = " ".join(f"<code>{escape_label(p)}</code>" for p in target.pieces)
     if target.single_token:
         return f"<td>{percent(target.first_piece_probability)}</td><td>{target.first_piece_rank}</td><td>{pieces}</td>"
+    if target.probability is None:
+        return (
+            f"<td><span class='muted'>n/a: {len(target.pieces)} pieces; first piece "
+            f"{percent(target.first_piece_probability)}</span></td><td>{target.first_piece_rank} (first piece)</td>"
+            f"<td>{pieces}</td>"
+        )
+    steps = " × ".join(percent(math.exp(v)) for v in target.piece_log_probabilities)
     return (
-        f"<td><span class='muted'>n/a: {len(target.pieces)} pieces cannot fill one mask; first piece "
-        f"{percent(target.first_piece_probability)}</span></td><td>{target.first_piece_rank} (first piece)</td>"
-        f"<td>{pieces}</td>"
+        f"<td title='chain rule, left to right: {steps}'>{percent(target.probability)}</td>"
+        f"<td><span class='muted'>{len(target.pieces)} pieces, chain rule</span></td><td>{pieces}</td>"
     )

@@ -1,5 +1,5 @@
-"""The app's API for `gradio_client`: /predict, /attention, /attribute and /compare, each returning the CLI's JSON
-document for that command as a JSON value.
+"""The app's API for `gradio_client`: /predict, /attention, /attribute, /compare, /score and /pairs, each returning
+the CLI's JSON document for that command as a JSON value.
 
 Type hints are evaluated here (no `from __future__ import annotations`): Gradio reads them to describe the API.
 """
@@ -19,9 +19,10 @@ from explorer.ui.errors import shows_errors
 from explorer.ui.layers_api import build_layers_api
 from explorer.ui.model_picker import check_model_names
 from explorer.ui.page import DEFAULT_TOP_K
+from explorer.ui.score_tab import pairs_request, score_request
 from explorer.ui.state import AppState
 
-API_NAMES = ("predict", "attention", "attribute", "compare")
+API_NAMES = ("predict", "attention", "attribute", "compare", "score", "pairs")
 
 
 def to_whole_number(value: Any, name: str) -> int:
@@ -30,7 +31,8 @@ def to_whole_number(value: Any, name: str) -> int:
 
 
 def build_api(state: AppState) -> dict[str, Callable[..., dict]]:
-    """Register the four API endpoints on the Blocks being built; returns them by name, as Gradio calls them."""
+    """Register the API endpoints (`API_NAMES`) on the Blocks being built; returns them by name, as Gradio calls
+    them."""
     default = default_model()
 
     limits = state.limits
@@ -70,7 +72,21 @@ def build_api(state: AppState) -> dict[str, Callable[..., dict]]:
         loaded = [state.model(name) for name in names]
         return compare_document(compare_models(loaded, args["text"], top_k=args["top_k"]))
 
-    endpoints: tuple[Callable[..., dict], ...] = (predict, attention, attribute, compare)
+    def score(texts: list[str], model: str = default, metric: str = "pll") -> dict:
+        """The pseudo-log-likelihood of each sentence (metric "pll" or "pll-word-l2r"): the `mlm-explorer score
+        --json` document."""
+        args = limits.check_request(texts=texts, model=model, method=metric)  # before any tokenising
+        return score_request(state, args["texts"], args["model"], args["method"])
+
+    def pairs(pairs: list[list[str]], model: str = default, metric: str = "pll") -> dict:
+        """Which sentence of each pair ([first, second] or [first, second, category]) the model prefers (metric
+        "pll", "pll-word-l2r" or "crows"): the `mlm-explorer pairs --json` document."""
+        args = limits.check_request(items=pairs, model=model, method=metric)
+        checked = [[limits.check_text(side, "a pair's sentence") for side in pair] if isinstance(pair, list)
+                   else pair for pair in args["items"]]
+        return pairs_request(state, checked, args["model"], args["method"])
+
+    endpoints: tuple[Callable[..., dict], ...] = (predict, attention, attribute, compare, score, pairs)
     published = {}
     for name, fn in zip(API_NAMES, endpoints, strict=True):
         published[name] = shows_errors(fn, endpoint=f"/{name}")

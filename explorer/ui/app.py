@@ -24,6 +24,7 @@ from explorer.ui.page import DEFAULT_TOP_K, MAX_TOP_K, Page
 from explorer.ui.predict_tab import build_predict_tab
 from explorer.ui.request_log import configure_logging
 from explorer.ui.result_frame import apply_links
+from explorer.ui.score_tab import build_score_tab
 from explorer.ui.share import SharedQuery, read_query
 from explorer.ui.state import AppState
 
@@ -86,6 +87,10 @@ ol.compare-topk li.shared .word { color: #2f9e44; font-weight: 600; }
   .stack-narrow { flex-direction: column !important; }
   .stack-narrow > div { width: 100% !important; min-width: 0 !important; }
 }
+table.scores { border-collapse: collapse; margin: 6px 0; }
+table.scores td, table.scores th { border: 1px solid var(--border-color-primary); padding: 2px 8px; }
+.chip.differs { border: 2px solid #e8590c; font-weight: 700; }
+.score-verdict { font-weight: 600; margin: 4px 0; }
 """
 
 INTRO = (
@@ -143,6 +148,8 @@ def build_demo(model_name: str | None = None, allow_local: Sequence[str | Path] 
             with gr.Tab("Layers", id="layers", elem_id="tab-layers"):
                 layers = build_layers_tab(page, head_choice=components_by_id(
                     attention.inputs, "attention-layer", "attention-head-number"))
+            with gr.Tab("Score", id="score", elem_id="tab-score"):
+                score = build_score_tab(page)
         gr.Markdown(
             "Runs locally; nothing leaves this machine. The same computations are scriptable: see *Use via API* "
             "below, or `mlm-explorer --help`.",
@@ -178,7 +185,7 @@ def build_demo(model_name: str | None = None, allow_local: Sequence[str | Path] 
         chain = chain.then(predict.skippable(), inputs=[autorun, *predict.inputs], outputs=predict.outputs,
                            api_visibility="private")
         for name, tab_run in (("attention", attention), ("attribution", attribution), ("compare", compare),
-                              ("layers", layers)):
+                              ("layers", layers), ("score", score)):
             chain = chain.then(
                 _if_view(name, tab_run.skippable()), inputs=[autorun, view, *tab_run.inputs],
                 outputs=tab_run.outputs, api_visibility="private",

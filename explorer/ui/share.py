@@ -11,7 +11,7 @@ from explorer.compare import MAX_MODELS
 from explorer.encoding import parse_words
 from explorer.ui.page import MAX_TOP_K
 
-VIEWS = ("predict", "attention", "attribution", "compare", "layers")
+VIEWS = ("predict", "attention", "attribution", "compare", "layers", "score")
 MAX_TEXT = 2000
 
 
