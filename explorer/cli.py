@@ -131,10 +131,6 @@ def _add_predict_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --joint: hypotheses kept per step, 1 to 8 (default 1)")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("text", nargs="+", help='texts with [MASK], e.g. "Paris is the [MASK] of France."')
-    parser.epilog = EXAMPLES_EPILOG.format(examples=(
-        '  mlm-explorer predict "Paris is the [MASK] of France."\n'
-        '  mlm-explorer predict --joint --beam 4 "The [MASK] was cold and the [MASK] was hot."'))
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
 
 
 def _run_predict(args: argparse.Namespace) -> int:
@@ -436,8 +432,6 @@ def _run_attribute(args: argparse.Namespace) -> int:
     return 0
 
 
-EXAMPLES_EPILOG = "examples:\n{examples}"
-
 
 def _add_layers_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_arguments(parser)
@@ -445,10 +439,6 @@ def _add_layers_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true",
                         help='print one JSON document {"model", "tokens", "layers", "masks": [{"position", "layers"}]}')
     parser.add_argument("text", help='a text with [MASK], e.g. "Paris is the [MASK] of France."')
-    parser.epilog = EXAMPLES_EPILOG.format(examples=(
-        '  mlm-explorer layers "Paris is the [MASK] of France."\n'
-        '  mlm-explorer layers --top-k 10 --json "The [MASK] was cold and the [MASK] was hot."'))
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
 
 
 def _run_layers(args: argparse.Namespace) -> int:
@@ -487,11 +477,6 @@ def _add_ablate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--top-k", type=int, default=5, help="with --heads: fillers per mask (default 5)")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("text", help='a text with [MASK], e.g. "Paris is the [MASK] of France."')
-    parser.epilog = EXAMPLES_EPILOG.format(examples=(
-        '  mlm-explorer ablate --heads 2:5,3:7 "Paris is the [MASK] of France."\n'
-        '  mlm-explorer ablate --heads "0:*" --mode mean --json "Paris is the [MASK] of France."\n'
-        '  mlm-explorer ablate --scan --mask 1 --target hot --json "The [MASK] was cold and the [MASK] was hot."'))
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
 
 
 def _run_ablate(args: argparse.Namespace) -> int:
@@ -660,12 +645,12 @@ def _run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-# Shown at the end of each command's --help.
+# Shown at the end of each command's --help (the one place for them: build_parser adds them to every command).
 EXAMPLES: dict[str, tuple[str, ...]] = {
     "predict": ('mlm-explorer predict "Paris is the [MASK] of France."',
                 'mlm-explorer predict --model mini-roberta --top-k 10 --targets capital,city "Paris is the [MASK] of '
                 'France."',
-                'mlm-explorer predict --json "The [MASK] was cold and the [MASK] was hot." > predictions.json'),
+                'mlm-explorer predict --joint --beam 4 "The [MASK] was cold and the [MASK] was hot."'),
     "compare": ('mlm-explorer compare "Paris is the [MASK] of France."',
                 'mlm-explorer compare --model mini-bert --model bert-base-uncased --top-k 10 "The cat sat on the '
                 '[MASK]."',
@@ -676,6 +661,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "attribute": ('mlm-explorer attribute "Paris is the [MASK] of France."',
                   'mlm-explorer attribute --target capital --contrast city "Paris is the [MASK] of France."',
                   'mlm-explorer attribute --method occlusion --mask 1 "The [MASK] was cold and the [MASK] was hot."'),
+    "layers": ('mlm-explorer layers "Paris is the [MASK] of France."',
+               'mlm-explorer layers --top-k 10 --json "The [MASK] was cold and the [MASK] was hot."'),
+    "ablate": ('mlm-explorer ablate --heads 2:5,3:7 "Paris is the [MASK] of France."',
+               'mlm-explorer ablate --heads "0:*" --mode mean --json "Paris is the [MASK] of France."',
+               'mlm-explorer ablate --scan --mask 1 --target hot --json "The [MASK] was cold and the [MASK] was hot."'),
     "models": ("mlm-explorer models", "mlm-explorer models --json"),
     "serve": ("mlm-explorer serve", "mlm-explorer serve --port 8080 --model mini-roberta",
               "mlm-explorer serve --host 0.0.0.0 --allow-local ~/models --share"),

@@ -103,12 +103,18 @@ def test_text_and_options_are_checked_before_any_model_loads(capsys, tmp_path):
 
 
 def test_every_command_shows_examples_in_its_help(capsys):
-    for command in ("predict", "compare", "attention", "attribute", "models", "serve"):
+    from explorer.cli import COMMANDS, EXAMPLES
+
+    assert set(EXAMPLES) == set(COMMANDS)  # one table of examples, an entry for every command
+    for command in COMMANDS:
         with pytest.raises(SystemExit):
             main([command, "--help"])
         out = capsys.readouterr().out
+        assert out.count("examples:") == 1, command
         examples = out.split("examples:")[1]
         assert 2 <= examples.count(f"mlm-explorer {command}") <= 3, command
+        # exactly the table's lines, unwrapped: no command sets an epilog of its own
+        assert [line.strip() for line in examples.strip().splitlines()] == list(EXAMPLES[command]), command
 
 
 def test_the_startup_message_names_the_share_flag():
