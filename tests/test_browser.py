@@ -483,3 +483,66 @@ def test_at_800_px_the_charts_stack_and_no_two_titles_overlap(browser, app_url):
     menu = page.locator("#attribution-mask").bounding_box()
     assert menu["x"] >= 0 and menu["x"] + menu["width"] <= 800, "the Mask menu is not cut"
     context.close()
+
+
+def compare_items(page) -> list[int]:
+    """How many fillers each compared model's column lists (one mask)."""
+    return page.evaluate("""[...document.querySelectorAll('#compare-columns .compare-column')].map((column) =>
+        column.querySelectorAll('ol.compare-topk li').length)""")
+
+
+def test_panels_and_redraws_say_errors_in_place_and_compare_redraws_a_new_top_k(visit):
+    visit.open()
+    visit.page.wait_for_selector(BARS, state="attached")
+    visit.page.click("#joint-panel button, #joint-panel .label-wrap")  # the accordion
+    visit.page.click("#joint-button")
+    visit.page.wait_for_selector("#joint-fill-result", state="attached")
+    visit.page.wait_for_selector("#joint-download", state="visible")
+
+    visit.tab("Compare")
+    visit.page.click("#compare-button")
+    visit.page.wait_for_selector("#compare-columns .compare-column")
+    assert compare_items(visit.page) == [5, 5]
+    visit.page.fill("#top-k input[type=number]", "3")
+    visit.page.dispatch_event("#top-k input[type=number]", "pointerup")  # the slider's release
+    visit.page.wait_for_function("""[...document.querySelectorAll('#compare-columns .compare-column')].every(
+        (column) => column.querySelectorAll('ol.compare-topk li').length == 3)""")
+    assert compare_items(visit.page) == [3, 3] and visit.page.is_visible("#compare-download")
+    visit.page.click("#compare-inside")
+    visit.page.click("#compare-attention-button")
+    visit.page.wait_for_selector("#compare-inside-plot-0 .heatmaplayer, #compare-inside-plot-0 .hm", state="attached")
+
+    visit.tab("Attention")
+    visit.page.click("#attention-button")
+    visit.page.wait_for_selector(VIEW_READY["attention"], state="attached")
+    visit.page.wait_for_selector("#attention-download", state="visible")
+
+    visit.page.fill("#text-input textarea", "but no mask")  # typed, not run: each panel below fails on its own
+    visit.page.fill("#attention-layer input[type=number]", "1")  # a redraw of the head's heatmap
+    visit.page.wait_for_selector("#attention-message .result-error")
+    assert "No [MASK] in the text" in visit.page.inner_text("#attention-message")
+    assert visit.page.locator("#attention-head .heatmaplayer, #attention-head .hm, #attention-mask .hm").count() == 0
+    assert not visit.page.is_visible("#attention-download")
+    assert visit.page.locator("#attention-share a").count() == 0
+
+    visit.tab("Compare")
+    visit.page.click("#compare-attention-button")
+    visit.page.wait_for_selector("#compare-inside-message .result-error")
+    assert "No [MASK] in the text" in visit.page.inner_text("#compare-inside-message")
+    assert not visit.page.is_visible("#compare-inside-plot-0")
+
+    visit.tab("Layers")
+    visit.page.fill("#ablate-heads textarea, #ablate-heads input", "<b>0</b>")  # quoted in the message: as text
+    visit.page.click("#ablate-button")
+    visit.page.wait_for_selector("#ablate-message .result-error")
+    assert "not '<b>0</b>'" in visit.page.inner_text("#ablate-message")
+    assert visit.page.locator("#ablate-message b").count() == 0
+
+    visit.tab("Predict")
+    visit.page.click("#joint-button")
+    visit.page.wait_for_selector("#joint-message .result-error")
+    assert "No [MASK] in the text" in visit.page.inner_text("#joint-message")
+    assert visit.page.locator("#joint-fill-result").count() == 0 and not visit.page.is_visible("#joint-download")
+    assert visit.page.locator(".toast-body, .toast-wrap .error").count() == 0, "no pop-up anywhere"
+    assert visit.dialogs == []
+    visit.assert_stayed_local()

@@ -3,6 +3,7 @@ that failed to load, and links that carry the tab's view and settings."""
 
 from __future__ import annotations
 
+import inspect
 from urllib.parse import parse_qs
 
 import gradio as gr
@@ -68,3 +69,38 @@ def test_every_tab_of_the_page_has_a_frame():
     ids = {getattr(block, "elem_id", None) for block in demo.blocks.values()}
     for view in ("predict", "attention", "attribution", "compare", "layers"):
         assert {f"{view}-message", f"{view}-download", f"{view}-share"} <= ids, view
+
+
+def test_a_panel_without_a_link_says_its_error_in_place_and_hides_its_columns():
+    with gr.Blocks():
+        page = Page(state=AppState.create(), model=gr.Dropdown(), text=gr.Textbox(), top_k=gr.Slider(),
+                    run=gr.Button(), model_info=gr.HTML())
+        frame = ResultFrame.build(page, "joint")
+        with gr.Column() as column:
+            html = gr.HTML()
+        frame.footer("Download JSON (joint)", link=False)
+    assert frame.link is None and None not in frame.outputs and frame.download.label == "Download JSON (joint)"
+
+    def fails() -> dict:
+        raise InputError("No [MASK] in <b>this</b>")
+
+    updates = frame.shows(fails, clears=[column, html])()
+    assert updates[column].visible is False and updates[html] == ""
+    assert "&lt;b&gt;" in updates[frame.message] and updates[frame.has_result] is False
+    assert updates[frame.download].visible is False
+    shown = frame.shows(lambda: {html: "ok", frame.download: "/tmp/x.json"}, clears=[html])()
+    assert shown[frame.has_result] is True and shown[frame.download].visible is True
+
+
+def test_a_redraw_runs_only_while_a_result_shows():
+    frame, html, plot = frame_on_a_page()
+    calls: list[int] = []
+
+    def redraw(top_k: float) -> dict:
+        calls.append(int(top_k))
+        return {html: f"top-{int(top_k)}"}
+
+    redraws = frame.redraws(redraw, clears=[html, plot])
+    assert redraws(False, 7) == gr.skip() and calls == []
+    assert redraws(True, 7)[html] == "top-7" and calls == [7]
+    assert list(inspect.signature(redraws).parameters) == ["has_result", "top_k"]  # what Gradio passes it

@@ -16,7 +16,6 @@ from explorer.figures.attention import (
 from explorer.figures.bertviz_view import head_view_html, model_view_html
 from explorer.models import LoadedModel
 from explorer.rollout import attention_rollout
-from explorer.ui.errors import shows_errors
 from explorer.ui.export import plot_with_png_button, write_json_file
 from explorer.ui.model_picker import render_model_info
 from explorer.ui.page import Page, TabRun
@@ -95,35 +94,33 @@ def build_attention_tab(page: Page) -> TabRun:
             page.model_info: render_model_info(model.info),
         }
 
-    @shows_errors
-    def redraw_head(text: str, model_name: str, layer_value: float, head_value: float) -> object:
+    # Redraws of part of the result: a failure (the sentence changed to one without a mask, say) is said in place.
+    def redraw_head(text: str, model_name: str, layer_value: float, head_value: float) -> dict:
         maps, _ = maps_for(text, model_name)
-        return plot_with_png_button(
+        return {head_plot: plot_with_png_button(
             plot_head(maps, min(int(layer_value), maps.layers - 1), min(int(head_value), maps.heads - 1)),
             "mlm-explorer-head",
-        )
+        )}
 
-    @shows_errors
-    def pick_cell(text: str, model_name: str, cell: str) -> tuple:
+    def pick_cell(text: str, model_name: str, cell: str) -> dict:
         """A click on (layer, head) in "Where does the mask look?": that head in the sliders, heatmap, head view."""
         maps, _ = maps_for(text, model_name)
         try:
             chosen_layer, chosen_head = (int(v) for v in (cell or "").split(","))
         except ValueError:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return {}
         if not (0 <= chosen_layer < maps.layers and 0 <= chosen_head < maps.heads):
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        return (
-            chosen_layer,
-            chosen_head,
-            plot_with_png_button(plot_head(maps, chosen_layer, chosen_head), "mlm-explorer-head"),
-            head_view_html(maps, layer=chosen_layer, heads=[chosen_head]),
-        )
+            return {}
+        return {
+            layer: chosen_layer,
+            head: chosen_head,
+            head_plot: plot_with_png_button(plot_head(maps, chosen_layer, chosen_head), "mlm-explorer-head"),
+            head_view: head_view_html(maps, layer=chosen_layer, heads=[chosen_head]),
+        }
 
-    @shows_errors
-    def redraw_overview(text: str, model_name: str, summary_name: str) -> object:
+    def redraw_overview(text: str, model_name: str, summary_name: str) -> dict:
         maps, _ = maps_for(text, model_name)
-        return plot_with_png_button(plot_heads_overview(maps, summary_name), "mlm-explorer-heads")
+        return {overview_plot: plot_with_png_button(plot_heads_overview(maps, summary_name), "mlm-explorer-heads")}
 
     shared = [page.text, page.model]
     inputs = [*shared, layer, head, summary]
@@ -133,12 +130,14 @@ def build_attention_tab(page: Page) -> TabRun:
     button.click(shown, inputs=inputs, outputs=outputs, api_visibility="private")
     for slider in (layer, head):
         # Dragging or typing a number; "always_last" drops the values passed while the last one drew.
-        slider.input(redraw_head, inputs=[*shared, layer, head], outputs=head_plot, api_visibility="private",
-                     show_progress="minimal", trigger_mode="always_last")
-    picked.change(pick_cell, inputs=[*shared, picked], outputs=[layer, head, head_plot, head_view],
-                  api_visibility="private", show_progress="minimal", trigger_mode="always_last")
-    summary.change(redraw_overview, inputs=[*shared, summary], outputs=overview_plot, api_visibility="private",
-                   show_progress="minimal")
+        slider.input(frame.shows(redraw_head, clears=results), inputs=[*shared, layer, head], outputs=outputs,
+                     api_visibility="private", show_progress="minimal", show_progress_on=[head_plot],
+                     trigger_mode="always_last")
+    picked.change(frame.shows(pick_cell, clears=results), inputs=[*shared, picked], outputs=outputs,
+                  api_visibility="private", show_progress="minimal", show_progress_on=[head_plot, head_view],
+                  trigger_mode="always_last")
+    summary.change(frame.shows(redraw_overview, clears=results), inputs=[*shared, summary], outputs=outputs,
+                   api_visibility="private", show_progress="minimal", show_progress_on=[overview_plot])
     return TabRun(shown, inputs, outputs)
 
 

@@ -7,10 +7,10 @@ import gradio as gr
 from explorer.documents import joint_document
 from explorer.figures.joint import render_joint_fill
 from explorer.joint import MAX_BEAM, ORDERS
-from explorer.ui.errors import shows_errors
 from explorer.ui.export import write_json_file
 from explorer.ui.layers_state import cached_joint
 from explorer.ui.page import Page
+from explorer.ui.result_frame import ResultFrame, load_model_for
 
 
 def build_joint_panel(page: Page) -> None:
@@ -23,17 +23,17 @@ def build_joint_panel(page: Page) -> None:
             beam = gr.Slider(1, MAX_BEAM, value=1, step=1, label="Beam", info="1 = greedy", elem_id="joint-beam",
                              scale=2)
             button = gr.Button("Fill jointly", elem_id="joint-button", scale=1)
+        frame = ResultFrame.build(page, "joint")  # an error said here, in place of the joint filling
         result = gr.HTML(elem_id="joint-fill")
-        download = gr.DownloadButton("Download JSON (joint)", visible=False, elem_id="joint-download")
+        frame.footer("Download JSON (joint)", link=False)
 
-    @shows_errors
-    def run(text: str, model_name: str, order_name: str, width: float) -> tuple:
-        model = page.state.model(model_name)
+    def run(text: str, model_name: str, order_name: str, width: float) -> dict:
+        model = load_model_for(page, model_name)
         joint = cached_joint(page.state, model, text, order_name, int(width))
-        return (
-            render_joint_fill(joint),
-            gr.DownloadButton(value=write_json_file(joint_document(joint), "joint"), visible=True),
-        )
+        return {
+            result: render_joint_fill(joint),
+            frame.download: write_json_file(joint_document(joint), "joint"),
+        }
 
-    button.click(run, inputs=[page.text, page.model, order, beam], outputs=[result, download],
-                 api_visibility="private")
+    button.click(frame.shows(run, clears=[result]), inputs=[page.text, page.model, order, beam],
+                 outputs=[result, *frame.outputs], api_visibility="private")

@@ -9,7 +9,6 @@ import gradio as gr
 from explorer.documents import ablation_document, head_effects_document, layers_document
 from explorer.figures.joint import render_ablation_table
 from explorer.figures.layers import plot_head_effects, plot_layer_lens
-from explorer.ui.errors import shows_errors
 from explorer.ui.export import plot_with_png_button, write_json_file
 from explorer.ui.layers_state import cached_ablation, cached_effects, cached_layers
 from explorer.ui.model_picker import render_model_info
@@ -50,8 +49,9 @@ def build_layers_tab(page: Page, head_choice: tuple[gr.Slider, gr.Slider] | None
             if head_choice is not None:
                 add_head = gr.Button("Add the Attention tab's head", elem_id="ablate-add-head", scale=1)
             ablate_button = gr.Button("Switch off", elem_id="ablate-button", scale=1)
+        ablate_frame = ResultFrame.build(page, "ablate")  # an error said here, in place of the ablation
         ablation = gr.HTML(elem_id="ablation-view")
-        ablate_download = gr.DownloadButton("Download JSON (ablation)", visible=False, elem_id="ablate-download")
+        ablate_frame.footer("Download JSON (ablation)", link=False)
     follow_masks(page.text, mask)
 
     def run(text: str, model_name: str, top_k: float, mask_index: int | None, word: str, how: str) -> dict:
@@ -71,26 +71,26 @@ def build_layers_tab(page: Page, head_choice: tuple[gr.Slider, gr.Slider] | None
             page.model_info: render_model_info(model.info),
         }
 
-    @shows_errors
-    def switch_off(text: str, model_name: str, top_k: float, spec: str, how: str) -> tuple:
-        model = page.state.model(model_name)
+    def switch_off(text: str, model_name: str, top_k: float, spec: str, how: str) -> dict:
+        model = load_model_for(page, model_name)
         result = cached_ablation(page.state, model, text, spec or "", how, int(top_k))
         plain = page.state.analysis(model, text, int(top_k)).fill_mask
         removed = ", ".join(f"{layer}:{head}" for layer, head in result.ablated) or "none"
         note = f"<div class='muted'>Heads switched off ({result.mode}): {removed}</div>"
-        return (
-            note + render_ablation_table(result.fill_mask, plain),
-            gr.DownloadButton(value=write_json_file(ablation_document(model.info, result), "ablation"), visible=True),
-        )
+        return {
+            ablation: note + render_ablation_table(result.fill_mask, plain),
+            ablate_frame.download: write_json_file(ablation_document(model.info, result), "ablation"),
+        }
 
     inputs = [page.text, page.model, page.top_k, mask, target, mode]
     results = [lens_plot, effects_plot, effects_download]
     outputs = [*results, *frame.outputs]
     run = frame.shows(run, clears=results)
     button.click(run, inputs=inputs, outputs=outputs, api_visibility="private")
+    switched_off = ablate_frame.shows(switch_off, clears=[ablation])
     for trigger in (ablate_button.click, heads.submit):
-        trigger(switch_off, inputs=[page.text, page.model, page.top_k, heads, mode],
-                outputs=[ablation, ablate_download], api_visibility="private")
+        trigger(switched_off, inputs=[page.text, page.model, page.top_k, heads, mode],
+                outputs=[ablation, *ablate_frame.outputs], api_visibility="private")
     if head_choice is not None:
         def add(current: str, layer: float, head: float) -> str:
             item = f"{int(layer)}:{int(head)}"

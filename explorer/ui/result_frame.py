@@ -14,12 +14,19 @@ When the handler raises the project's error (an `ExplorerError`), the frame show
 result would be, clears the tab's result components, hides its Download button and link, and, when the model could
 not load (`load_model_for`), says so in the page's model line; no pop-up. A link carries `view=<tab>` and the tab's
 `settings` (component values under short names), which the page puts back when the link opens (`apply_links`).
+
+A panel inside a tab (joint filling, heads switched off, the compared models side by side) takes a frame of its
+own: `ResultFrame.build(page, "joint")` above its result, then `frame.footer("Download JSON (joint)", link=False)`
+or no footer where it has no download. A handler that only redraws part of a result (a slider, top-k) is wrapped
+with `frame.shows` too, so that its failure is said in place as well; `frame.redraws` wraps one that should do
+nothing while the tab shows no result (`frame.has_result` as its first input).
 """
 
 from __future__ import annotations
 
 import functools
 import html
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,6 +85,8 @@ class ResultFrame:
     page: Page
     view: str
     message: gr.HTML
+    # Whether the tab shows a result (true after a success, false after a failure): redraws skip without one.
+    has_result: gr.State
     settings: Mapping[str, gr.components.Component] = field(default_factory=dict)
     download: gr.DownloadButton | None = None
     link: gr.HTML | None = None
@@ -87,21 +96,23 @@ class ResultFrame:
               ) -> ResultFrame:
         """Place the tab's (empty) message here, above its results; `settings` go into its link."""
         message = gr.HTML(elem_id=f"{view}-message", elem_classes=["result-message"])
-        frame = cls(page=page, view=view, message=message, settings=dict(settings or {}))
+        frame = cls(page=page, view=view, message=message, has_result=gr.State(False), settings=dict(settings or {}))
         page.frames.append(frame)
         return frame
 
-    def footer(self) -> None:
-        """Place the Download button and the link (both hidden until a result shows)."""
+    def footer(self, label: str = "Download JSON", link: bool = True) -> None:
+        """Place the Download button and (unless `link` is false) the link, both hidden until a result shows."""
         with gr.Row(elem_classes=["result-footer"]):
-            self.download = gr.DownloadButton("Download JSON", visible=False, elem_id=f"{self.view}-download",
+            self.download = gr.DownloadButton(label, visible=False, elem_id=f"{self.view}-download",
                                               scale=0, min_width=160)
-            self.link = gr.HTML(elem_id=f"{self.view}-share", js_on_load=COPY_JS)
+            if link:
+                self.link = gr.HTML(elem_id=f"{self.view}-share", js_on_load=COPY_JS)
 
     @property
     def outputs(self) -> list[gr.components.Component]:
         """The frame's own components, to add to the tab's outputs."""
-        return [self.message, self.download, self.link, self.page.model_info]
+        own = [self.message, self.has_result, self.download, self.link, self.page.model_info]
+        return [component for component in own if component is not None]
 
     def query(self, model: str, text: str, **values: Any) -> str:
         """The link's query: model, text, `view=` and the tab's settings (`values` keyed by setting name)."""
@@ -122,20 +133,40 @@ class ResultFrame:
                 return self.failed(error, clears)
             shown = dict(shown)
             shown[self.message] = ""
-            if self.download in shown:
+            shown[self.has_result] = True
+            if self.download is not None and self.download in shown:
                 shown[self.download] = gr.DownloadButton(value=shown[self.download], visible=True)
-            if self.link in shown:
+            if self.link is not None and self.link in shown:
                 shown[self.link] = render_link(shown[self.link])
             return shown
 
+        return run
+
+    def redraws(self, handler: Callable[..., dict], clears: Sequence[gr.components.Component]
+                ) -> Callable[..., dict]:
+        """`shows(handler, clears)` with `has_result` as a first argument: nothing happens while no result shows
+        (a redraw of a result never asked for would run the forward pass the tab's button runs)."""
+        shown = self.shows(handler, clears)
+
+        @functools.wraps(handler)
+        def run(has_result: bool, *args: Any, **kwargs: Any) -> dict:
+            return shown(*args, **kwargs) if has_result else gr.skip()
+
+        # Gradio reads the handler's signature (its inputs, a gr.Progress): the handler's, with has_result first.
+        signature = inspect.signature(handler)
+        flag = inspect.Parameter("has_result", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        run.__signature__ = signature.replace(parameters=[flag, *signature.parameters.values()])  # type: ignore
         return run
 
     def failed(self, error: ExplorerError, clears: Sequence[gr.components.Component]) -> dict:
         """The updates that say `error` in place of this tab's result."""
         updates: dict = {component: _cleared(component) for component in clears}
         updates[self.message] = render_message(hide_paths(str(error)))  # no server folder in a message
-        updates[self.download] = gr.DownloadButton(value=None, visible=False)
-        updates[self.link] = ""
+        updates[self.has_result] = False
+        if self.download is not None:
+            updates[self.download] = gr.DownloadButton(value=None, visible=False)
+        if self.link is not None:
+            updates[self.link] = ""
         if isinstance(error, ModelProblem):
             updates[self.page.model_info] = render_model_problem(hide_paths(str(error)))
         return updates
@@ -157,6 +188,8 @@ def _cleared(component: gr.components.Component) -> Any:
         return gr.DownloadButton(value=None, visible=False)
     if isinstance(component, gr.Plot):
         return None
+    if isinstance(component, gr.Column):  # a column of a result (one compared model's): hidden with it
+        return gr.Column(visible=False)
     if isinstance(component, gr.HTML):
         return ""
     return gr.skip()

@@ -11,10 +11,10 @@ from explorer.attribution import DEFAULT_STEPS
 from explorer.compare import MAX_MODELS
 from explorer.figures.attention import plot_mask_attention
 from explorer.figures.attribution import plot_attribution, render_attribution_tokens, render_completeness
-from explorer.ui.errors import shows_errors
 from explorer.ui.export import plot_with_png_button
 from explorer.ui.model_picker import check_model_names
 from explorer.ui.page import Page, follow_masks, mask_choices
+from explorer.ui.result_frame import ResultFrame, load_model_for
 
 
 def build_side_by_side(page: Page, models: gr.Dropdown) -> None:
@@ -28,6 +28,7 @@ def build_side_by_side(page: Page, models: gr.Dropdown) -> None:
             attention_button = gr.Button("Attention side by side", elem_id="compare-attention-button", scale=1)
             attribution_button = gr.Button("Attribution side by side", elem_id="compare-attribution-button",
                                            scale=1)
+        frame = ResultFrame.build(page, "compare-inside")  # an error said here, in place of the columns
         columns, titles, plots, details = [], [], [], []
         with gr.Row():
             for i in range(MAX_MODELS):
@@ -38,34 +39,33 @@ def build_side_by_side(page: Page, models: gr.Dropdown) -> None:
                 columns.append(column)
     follow_masks(page.text, mask)
 
-    def fill(names: Sequence[str], figures: list, htmls: list[str]) -> tuple:
+    def fill(names: Sequence[str], figures: list, htmls: list[str]) -> dict:
         shown = len(names)
-        return (
-            *(gr.Column(visible=i < shown) for i in range(MAX_MODELS)),
-            *(f"<h4>{html.escape(names[i])}</h4>" if i < shown else "" for i in range(MAX_MODELS)),
-            *(figures[i] if i < shown else None for i in range(MAX_MODELS)),
-            *(htmls[i] if i < shown else "" for i in range(MAX_MODELS)),
-        )
+        updates: dict = {}
+        for i in range(MAX_MODELS):
+            updates[columns[i]] = gr.Column(visible=i < shown)
+            updates[titles[i]] = f"<h4>{html.escape(names[i])}</h4>" if i < shown else ""
+            updates[plots[i]] = figures[i] if i < shown else None
+            updates[details[i]] = htmls[i] if i < shown else ""
+        return updates
 
-    @shows_errors
-    def attention_side_by_side(text: str, model_names: list[str]) -> tuple:
+    def attention_side_by_side(text: str, model_names: list[str]) -> dict:
         names = check_model_names(model_names)
         figures, notes = [], []
         for name in names:
-            model = page.state.model(name)
-            maps = page.state.text_pass(model, text).attention
+            model = load_model_for(page, name)
+            maps = page.state.attention(model, text)  # refused past the server's attention bound
             figures.append(plot_with_png_button(plot_mask_attention(maps), f"mlm-explorer-mask-attention-{name}"))
             notes.append(f"<div class='muted'>{maps.layers} layers × {maps.heads} heads, "
                          f"{len(maps.tokens)} tokens</div>")
         return fill(names, figures, notes)
 
-    @shows_errors
     def attribution_side_by_side(text: str, model_names: list[str], mask_index: int | None, target_word: str,
-                    progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
+                    progress: gr.Progress = gr.Progress()) -> dict:  # noqa: B008
         names = check_model_names(model_names)
         figures, notes = [], []
         for number, name in enumerate(names):
-            model = page.state.model(name)
+            model = load_model_for(page, name)
 
             def report(fraction: float, number: int = number, name: str = name) -> None:
                 progress((number + fraction) / len(names), desc=f"Attributing with {name}")
@@ -76,8 +76,9 @@ def build_side_by_side(page: Page, models: gr.Dropdown) -> None:
             notes.append(render_attribution_tokens(result) + render_completeness(result))
         return fill(names, figures, notes)
 
-    outputs = [*columns, *titles, *plots, *details]
-    attention_button.click(attention_side_by_side, inputs=[page.text, models], outputs=outputs,
-                           api_visibility="private")
-    attribution_button.click(attribution_side_by_side, inputs=[page.text, models, mask, target], outputs=outputs,
-                             api_visibility="private")
+    results = [*columns, *titles, *plots, *details]
+    outputs = [*results, *frame.outputs]
+    attention_button.click(frame.shows(attention_side_by_side, clears=results), inputs=[page.text, models],
+                           outputs=outputs, api_visibility="private")
+    attribution_button.click(frame.shows(attribution_side_by_side, clears=results),
+                             inputs=[page.text, models, mask, target], outputs=outputs, api_visibility="private")
