@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from explorer.encoding import encode
+import torch
+
+from explorer.encoding import Encoding, encode
 from explorer.errors import InputError
 from explorer.fill_mask import FillMaskResult, build_fill_mask_result, check_top_k, encode_targets, score_targets
 from explorer.forward import run_forward
@@ -75,6 +77,20 @@ def compare_models(models: Sequence[LoadedModel], text: str, top_k: int = 5) -> 
     Returns:
         A `Comparison`; `agreement` has one entry per mask.
     """
+    encodings = check_comparison(models, text, top_k)
+    logits = [run_forward(model, e).mask_logits for model, e in zip(models, encodings, strict=True)]
+    return comparison_from_logits(models, text, encodings, logits, top_k)
+
+
+def check_comparison(models: Sequence[LoadedModel], text: str, top_k: int) -> list[Encoding]:
+    """Everything `compare_models` checks before its forward passes (no model runs).
+
+    Returns:
+        Each model's encoding of `text`, in the models' order.
+    Raises:
+        InputError: not 2 to 4 different models, a top-k out of range, a text without a mask, or models that see
+            different numbers of masks.
+    """
     names = [m.info.name for m in models]
     if not MIN_MODELS <= len(models) <= MAX_MODELS:
         raise InputError(f"Compare takes {MIN_MODELS} to {MAX_MODELS} models, not {len(models)}; pick them again.")
@@ -83,15 +99,30 @@ def compare_models(models: Sequence[LoadedModel], text: str, top_k: int = 5) -> 
     for model in models:
         check_top_k(model, top_k)
     encodings = [encode(model, text) for model in models]
-    counts = {len(e.mask_positions) for e in encodings}
-    if len(counts) != 1:
+    if len({len(e.mask_positions) for e in encodings}) != 1:
         raise InputError("The models see different numbers of masks in this text; write each mask as [MASK].")
-    logits = [run_forward(model, e).mask_logits for model, e in zip(models, encodings, strict=True)]
+    return encodings
+
+
+def comparison_from_logits(models: Sequence[LoadedModel], text: str, encodings: Sequence[Encoding],
+                           logits: Sequence[torch.Tensor], top_k: int) -> Comparison:
+    """The comparison from forward passes already run (the web app's cached ones): no model runs.
+
+    Args:
+        models: the models, checked by `check_comparison`.
+        text: the text they encoded.
+        encodings: each model's encoding of `text`.
+        logits: each model's logits at the masks, [mask, vocab].
+        top_k: fillers per mask and model.
+    Returns:
+        The `Comparison` that `compare_models(models, text, top_k)` gives.
+    """
+    names = [m.info.name for m in models]
     results = tuple(
         build_fill_mask_result(model, e, lg, top_k) for model, e, lg in zip(models, encodings, logits, strict=True)
     )
     agreement = []
-    for mask in range(counts.pop()):
+    for mask in range(len(encodings[0].mask_positions)):
         words = [_words(r.masks[mask].predictions) for r in results]
         union = list({w.casefold(): w for ws in reversed(words) for w in reversed(ws)}.values())
         scores = []  # per model: word -> TargetScore at this mask

@@ -83,3 +83,25 @@ def test_a_request_cannot_ask_for_endless_integration_steps(bundled_assets, step
     state = AppState.create()
     with pytest.raises(InputError, match="from 1 to 1000"):
         state.attribution(state.model("mini-bert"), "the [MASK].", 0, "", "", "ig", steps)
+
+
+def test_compare_redraws_a_new_top_k_from_the_cached_passes(bundled_assets, monkeypatch):
+    import explorer.compare as compare_module
+    from explorer.compare import compare_models
+
+    state = AppState.create()
+    models = [state.model("mini-bert"), state.model("mini-roberta")]
+    text = "the [MASK] sat on the [MASK]."
+    references = {k: compare_models(models, text, top_k=k) for k in (3, 7)}  # the core's own passes
+    passes = count_passes(monkeypatch)
+    direct: list[int] = []
+    real = compare_module.run_forward
+    monkeypatch.setattr(compare_module, "run_forward", lambda *a, **k: direct.append(1) or real(*a, **k))
+    for k in (3, 7, 3):
+        assert state.comparison(models, text, k) == references[k]
+    assert len(passes) == 2 and not direct  # one pass per model, for every top-k
+    state.analysis(models[0], text, 5)  # the Predict tab reuses the compared model's pass
+    assert len(passes) == 2
+    with pytest.raises(InputError, match="Compare takes 2 to 4 models"):  # checked before any pass
+        state.comparison(models[:1], "an unseen [MASK] here", 5)
+    assert len(passes) == 2

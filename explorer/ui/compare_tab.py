@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from explorer.compare import MAX_MODELS, MIN_MODELS, compare_models
+from explorer.compare import MAX_MODELS, MIN_MODELS
 from explorer.documents import compare_document
 from explorer.figures.compare import plot_compare, render_agreement, render_compare_columns, render_tokenisations
 from explorer.ui.export import plot_with_png_button, write_json_file
@@ -43,7 +43,7 @@ def build_compare_tab(page: Page) -> tuple[TabRun, gr.Dropdown]:
         names = check_model_names(model_names)
         page.state.limits.check_request(text=text, top_k=int(top_k), models=names)
         loaded = [load_model_for(page, name) for name in names]
-        comparison = compare_models(loaded, text, top_k=int(top_k))
+        comparison = page.state.comparison(loaded, text, int(top_k))  # from the cached passes
         return {
             columns: render_compare_columns(comparison),
             agreement: render_agreement(comparison),
@@ -58,4 +58,7 @@ def build_compare_tab(page: Page) -> tuple[TabRun, gr.Dropdown]:
     inputs = [page.text, models, page.top_k]
     outputs = [*results, *frame.outputs]
     button.click(shown, inputs=inputs, outputs=outputs, api_visibility="private")
+    # A new top-k redraws a comparison on show from the cached passes (no model runs again); none on show, none drawn.
+    page.top_k.release(frame.redraws(run, clears=results), inputs=[frame.has_result, *inputs], outputs=outputs,
+                       api_visibility="private", show_progress="minimal", trigger_mode="always_last")
     return TabRun(shown, inputs, outputs), models

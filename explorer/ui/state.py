@@ -10,6 +10,7 @@ from typing import TypeVar
 from explorer.attention import Analysis, AttentionMaps, TextPass, analysis_from_pass, run_text_pass
 from explorer.attribution import Progress, TokenAttribution, attribute_tokens
 from explorer.cache import LruCache
+from explorer.compare import Comparison, check_comparison, comparison_from_logits
 from explorer.errors import InputError
 from explorer.limits import Limits
 from explorer.models import LoadedModel, load_model
@@ -71,6 +72,14 @@ class AppState:
         """Predictions (top-k, target words) and attentions of `text`, built from its cached pass."""
         self.limits.check_request(text=text, top_k=top_k, words=list(targets))
         return analysis_from_pass(model, self.text_pass(model, text), top_k, list(targets) or None)
+
+    def comparison(self, models: Sequence[LoadedModel], text: str, top_k: int) -> Comparison:
+        """`compare_models` from each model's cached pass: a new top-k (or a model compared again, or one the
+        Predict tab ran) costs no forward pass; the inputs are checked before any pass runs."""
+        check_comparison(models, text, top_k)
+        passes = [self.text_pass(model, text) for model in models]
+        return comparison_from_logits(models, text, [p.encoding for p in passes], [p.mask_logits for p in passes],
+                                      top_k)
 
     def attribution(self, model: LoadedModel, text: str, mask: int, target: str, contrast: str, method: str,
                     steps: int, progress: Progress | None = None) -> TokenAttribution:
