@@ -8,7 +8,6 @@ Screenshots of each tab and the click-to-result times go to artifacts/ (git-igno
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
 import pytest
-from app_server import CHROMIUM, CHROMIUM_ARGS, running_app
+from app_server import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_app
 
 from explorer.attribution import attribute_tokens
 from explorer.documents import predict_document
@@ -32,13 +31,7 @@ HOSTILE = "<img src=x onerror=alert(1)> the [MASK] sat"
 TIMEOUT_MS = 90_000
 BARS = "#topk-plot .barlayer .point path"
 
-if not CHROMIUM.exists():
-    message = f"{CHROMIUM} is missing: apt-get install -y chromium"
-    if os.environ.get("CI"):
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message, allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = require_chromium()
 
 
 @dataclass

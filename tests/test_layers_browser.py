@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from urllib.parse import urlparse
 
 import pytest
-from app_server import CHROMIUM, CHROMIUM_ARGS, running_app
+from app_server import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_app
 
 from explorer.ablation import ablate_heads
 from explorer.documents import layers_document
@@ -19,13 +18,7 @@ from explorer.models import load_model
 TEXT = "The [MASK] was cold and the [MASK] was hot."
 TIMEOUT_MS = 90_000
 
-if not CHROMIUM.exists():
-    message = f"{CHROMIUM} is missing: apt-get install -y chromium"
-    if os.environ.get("CI"):
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message, allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = require_chromium()
 
 
 @pytest.fixture(scope="module")

@@ -3,19 +3,11 @@ error message (pop-up or in place), and the page fetches nothing it names."""
 
 from __future__ import annotations
 
-import os
 from urllib.parse import urlencode, urlparse
 
-import pytest
-from app_server import CHROMIUM, CHROMIUM_ARGS, running_app
+from app_server import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_app
 
-if not CHROMIUM.exists():
-    message = f"{CHROMIUM} is missing: apt-get install -y chromium"
-    if os.environ.get("CI"):
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message, allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = require_chromium()
 
 IMAGE = "<img src=http://127.0.0.2:9/t.png>"
 
