@@ -25,6 +25,8 @@ TABS = (
     ("Attention", "#attention-button", "#attention-mask .hm, #attention-mask .heatmaplayer"),
     ("Attribution", "#attribution-button", "#attribution-tokens .attribution-token"),
     ("Compare", "#compare-button", "#compare-columns .compare-column"),
+    ("Layers", "#layers-button", "#layers-lens .heatmaplayer"),
+    ("Score", "#score-button", "#score-plot .barlayer .point path"),
 )
 
 

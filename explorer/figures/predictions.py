@@ -79,11 +79,11 @@ def plot_topk(result: FillMaskResult) -> go.Figure:
                                         if count > 1 else "")
     figure.update_layout(
         height=height,
-        margin={"l": 20 + 7 * min(longest, 24), "r": 30, "t": 50, "b": 30},
+        margin={"l": 20 + 7 * min(longest, 24), "r": 30, "t": 56, "b": 30},
         bargap=0.25,
         template="plotly_white",
     )
-    figure.add_annotation(text=note, xref="paper", yref="paper", x=0, y=1, yshift=44, xanchor="left",
+    figure.add_annotation(text=note, xref="paper", yref="paper", x=0, y=1, yshift=26, xanchor="left",
                           yanchor="bottom", showarrow=False, font={"size": 11, "color": "#6c757d"})
     return figure
 

@@ -70,10 +70,11 @@ def plot_token_scores(scores: Sequence[SentenceScore], differing: Sequence[Seque
                             col=1)
     figure.update_layout(
         height=80 + ROW_HEIGHT * len(scores),
-        margin={"l": 50, "r": 20, "t": 60, "b": 40},
+        margin={"l": 50, "r": 20, "t": 70, "b": 40},
         template="plotly_white",
-        title={"text": f"log p of each token − the mean of all tokens shown ({center:.2f}); above 0: makes its "
-                       f"sentence likelier", "font": {"size": 13}},
+        # Two short lines: one long line ran under the plotly toolbar and off the chart at 800 px.
+        title={"text": f"log p of each token − the mean of all shown ({center:.2f})<br>"
+                       f"<sup>above 0: the token makes its sentence likelier</sup>", "font": {"size": 13}},
     )
     return figure
 

@@ -97,7 +97,8 @@ INTRO = (
     "# MLM Explorer\n"
     "Type a sentence with `[MASK]` and look inside a masked language model: what it would put there (**Predict**), "
     "where every attention head looks (**Attention**), which words drove a prediction (**Attribution**), and how "
-    "several models differ (**Compare**); how a prediction forms layer by layer and which heads it needs (**Layers**)."
+    "several models differ (**Compare**); how a prediction forms layer by layer and which heads it needs (**Layers**); "
+    "and how likely whole sentences and minimal pairs are (**Score**)."
 )
 
 
