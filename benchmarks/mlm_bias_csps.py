@@ -12,9 +12,8 @@ import json
 import sys
 
 import torch
-from transformers import AutoModelForMaskedLM
-
 from mlm_bias import BiasDataset, BiasMLM
+from transformers import AutoModelForMaskedLM
 
 folder, pairs_file = sys.argv[1], sys.argv[2]
 pairs = json.load(open(pairs_file))
