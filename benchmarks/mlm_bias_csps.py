@@ -16,7 +16,8 @@ from mlm_bias import BiasDataset, BiasMLM
 from transformers import AutoModelForMaskedLM
 
 folder, pairs_file = sys.argv[1], sys.argv[2]
-pairs = json.load(open(pairs_file))
+with open(pairs_file) as handle:
+    pairs = json.load(handle)
 dataset = BiasDataset([p[2] for p in pairs], [p[0] for p in pairs], [p[1] for p in pairs])
 bm = BiasMLM(folder, dataset)
 # BiasMLM builds its model with from_config (random weights): put the trained one in.
