@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from explorer.errors import ExplorerError, InputError
+from explorer.limits import check_characters
 from explorer.masked_copies import DEFAULT_MAX_TOKENS, MaskedCopy, score_copies
 from explorer.models import LoadedModel
 
@@ -166,10 +167,11 @@ def encode_sentence(model: LoadedModel, text: str) -> EncodedSentence:
     """Check `text` and tokenise it with the model's special tokens; words come from the tokenizer's word ids.
 
     Raises:
-        InputError: the text is empty or longer than the model reads.
+        InputError: the text is empty, holds a control character, or is longer than the model reads.
     """
     if not isinstance(text, str) or not text.strip():
         raise InputError('A sentence is empty; give a sentence such as "The cat sat on the mat."')
+    check_characters(text, "sentence")
     tokenizer = model.tokenizer
     batch = tokenizer(text, truncation=False, verbose=False, return_special_tokens_mask=True)
     ids = tuple(int(i) for i in batch["input_ids"])

@@ -158,3 +158,9 @@ def test_pll_pairs_are_sentence_scores_and_summarised_by_category(tiny_model_dir
     assert [(c.name, c.pairs) for c in result.by_category] == [("gender", 2), ("age", 1), ("place", 1)]
     assert result.by_category[0].first_preferred == sum(wins[:2]) / 2
 
+
+
+def test_a_control_character_in_a_sentence_is_refused_with_its_position(tiny_model_dirs):
+    model = load_model(str(tiny_model_dirs["bert"]))
+    with pytest.raises(InputError, match="U\\+0000 at position 3"):
+        score_sentences(model, ["the\x00 cat sat on the mat ."])
