@@ -71,12 +71,7 @@ def encode(model: LoadedModel, text: str) -> Encoding:
     # No truncation: a silently cut text could lose its mask.
     batch = tokenizer(model_text, truncation=False, verbose=False)
     input_ids = tuple(int(i) for i in batch["input_ids"])
-    limit = model.info.max_length
-    if len(input_ids) > limit:
-        raise InputError(
-            f"The text is {len(input_ids)} tokens long but {model.info.name} reads at most {limit} tokens; "
-            f"shorten it and keep the [MASK]."
-        )
+    check_token_count(model, len(input_ids), "The text", "shorten it and keep the [MASK].")
     mask_positions = tuple(i for i, token_id in enumerate(input_ids) if token_id == tokenizer.mask_token_id)
     if not mask_positions:
         raise InputError(f'No [MASK] in the text; try "{EXAMPLE}"')
@@ -89,3 +84,11 @@ def encode(model: LoadedModel, text: str) -> Encoding:
         mask_positions=mask_positions,
         model_inputs=model_inputs,
     )
+
+
+def check_token_count(model: LoadedModel, count: int, subject: str, advice: str) -> None:
+    """Refuse `count` tokens when the model reads fewer; `subject` names what is too long, `advice` the fix."""
+    limit = model.info.max_length
+    if count > limit:
+        raise InputError(f"{subject} is {count} tokens long but {model.info.name} reads at most {limit} tokens; "
+                         f"{advice}")

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from explorer.encoding import check_token_count
 from explorer.errors import ExplorerError, InputError
 from explorer.limits import check_characters
 from explorer.masked_copies import DEFAULT_MAX_TOKENS, MaskedCopy, score_copies
@@ -175,12 +176,7 @@ def encode_sentence(model: LoadedModel, text: str) -> EncodedSentence:
     tokenizer = model.tokenizer
     batch = tokenizer(text, truncation=False, verbose=False, return_special_tokens_mask=True)
     ids = tuple(int(i) for i in batch["input_ids"])
-    limit = model.info.max_length
-    if len(ids) > limit:
-        raise InputError(
-            f"The sentence {_preview(text)} is {len(ids)} tokens long but {model.info.name} reads at most {limit} "
-            f"tokens; shorten or split it."
-        )
+    check_token_count(model, len(ids), f"The sentence {_preview(text)}", "shorten or split it.")
     try:
         word_ids = tuple(batch.word_ids())
     except (ValueError, AttributeError) as error:  # slow (Python) tokenizers keep no word ids
