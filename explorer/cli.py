@@ -452,9 +452,10 @@ def _run_layers(args: argparse.Namespace) -> int:
         print_json(layers_document(result))
         return 0
     print(f"{model_header(model.info)}: the MLM head applied after each of {result.layers} layers (0 = embeddings)")
-    for number, mask in enumerate(result.masks, start=1):
+    names = mask_names(result.text, len(result.masks))
+    for name, mask in zip(names, result.masks, strict=True):
         final = mask.layers[-1].final_top1
-        print(f"\n{mask_names(result.text, len(result.masks))[number - 1]} (token {mask.position}); final top-1 "
+        print(f"\n{name} (token {mask.position}); final top-1 "
               f"{token_label(final.token)!r}:")
         for entry in mask.layers:
             words = "  ".join(f"{token_label(p.token)[:14]} {p.score:.3f}" for p in entry.predictions[:5])
@@ -511,8 +512,9 @@ def _print_ablation(model: Any, result: Any) -> None:
     plain = predict_masks(model, fill.text, top_k=len(fill.masks[0].predictions))
     removed = ", ".join(f"{layer}:{head}" for layer, head in result.ablated) or "none"
     print(f"{model_header(model.info)}; heads removed ({result.mode}): {removed}")
-    for number, (mask, before) in enumerate(zip(fill.masks, plain.masks, strict=True), start=1):
-        print(f"  {mask_names(fill.text, len(fill.masks))[number - 1]} (token {mask.position}):   with the heads"
+    names = mask_names(fill.text, len(fill.masks))
+    for name, mask, before in zip(names, fill.masks, plain.masks, strict=True):
+        print(f"  {name} (token {mask.position}):   with the heads"
               f"      without them")
         for rank, (p, q) in enumerate(zip(mask.predictions, before.predictions, strict=True), start=1):
             print(f"    {rank:>3}. {token_label(q.token)[:16]!r:<20} {q.score:7.4f}   "

@@ -7,12 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from explorer.errors import InputError
-from explorer.limits import check_characters
+from explorer.limits import TYPED_MASKS, check_characters, count_typed_masks  # noqa: F401 (re-exported)
 from explorer.models import LoadedModel
 
 EXAMPLE = "Paris is the [MASK] of France."
-# Spellings people type for a mask, whatever the model's own token is.
-_TYPED_MASKS = ("[MASK]", "<mask>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,14 +29,6 @@ class Encoding:
     model_inputs: Mapping[str, tuple[int, ...]]
 
 
-_TYPED_MASK_PATTERN = re.compile("|".join(re.escape(s) for s in _TYPED_MASKS), re.IGNORECASE)
-
-
-def count_typed_masks(text: str) -> int:
-    """How many masks a person typed as [MASK] or <mask> (any case), before any model is chosen."""
-    return len(_TYPED_MASK_PATTERN.findall(text or ""))
-
-
 def parse_words(text: str | None) -> tuple[str, ...]:
     """Comma-separated words as typed in a box or a flag ("capital, city,"), blanks dropped."""
     return tuple(word.strip() for word in (text or "").split(",") if word.strip())
@@ -46,7 +36,7 @@ def parse_words(text: str | None) -> tuple[str, ...]:
 
 def normalize_masks(text: str, mask_token: str) -> str:
     """`text` with every typed mask ([MASK], <mask>, any case, or the model's own token) as `mask_token`."""
-    spellings = sorted({mask_token, *_TYPED_MASKS}, key=len, reverse=True)
+    spellings = sorted({mask_token, *TYPED_MASKS}, key=len, reverse=True)
     pattern = re.compile("|".join(re.escape(s) for s in spellings), re.IGNORECASE)
     return pattern.sub(lambda _: mask_token, text)
 

@@ -20,6 +20,7 @@ knows (tokens, layers, heads) are checked after encoding with `check_attention` 
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
@@ -29,8 +30,14 @@ from explorer.errors import InputError
 
 # Control characters a text may hold: tab and line breaks (a browser's text box sends "\r\n" too).
 _ALLOWED_CONTROLS = frozenset("\t\n\r")
-# Spellings people type for a mask (as explorer.encoding counts them; kept here so no tokenizer is imported).
-TYPED_MASKS = ("[mask]", "<mask>")
+# Spellings people type for a mask, whatever the model's own token is (kept here so no tokenizer is imported).
+TYPED_MASKS = ("[MASK]", "<mask>")
+_TYPED_MASK_PATTERN = re.compile("|".join(re.escape(s) for s in TYPED_MASKS), re.IGNORECASE)
+
+
+def count_typed_masks(text: str) -> int:
+    """How many masks a person typed as [MASK] or <mask> (any case), before any model is chosen."""
+    return len(_TYPED_MASK_PATTERN.findall(text or ""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +76,7 @@ class Limits:
             raise InputError(f"The {name} is {len(text):,} characters long; this server reads at most "
                              f"{self.max_chars:,}. Shorten it and keep the [MASK].")
         check_characters(text, name)
-        masks = sum(text.lower().count(s) for s in TYPED_MASKS)
+        masks = count_typed_masks(text)
         if masks > self.max_masks:
             raise InputError(f"The {name} has {masks} masks; this server fills at most {self.max_masks} per text. "
                              f"Remove some [MASK]s.")
@@ -139,7 +146,7 @@ class Limits:
                 raise TypeError(f"unknown request role {role!r}; add it to explorer.limits.ROLES")
             checked[role] = ROLES[role](self, value)
         if "text" in checked and "top_k" in checked:  # the answer's size: masks x top_k x models
-            masks = sum(checked["text"].lower().count(s) for s in TYPED_MASKS)
+            masks = count_typed_masks(checked["text"])
             self.check_answer(masks, checked["top_k"], len(checked.get("models", ())) or 1)
         return checked
 

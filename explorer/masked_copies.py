@@ -77,5 +77,6 @@ def _score_batch(model: LoadedModel, batch: Sequence[MaskedCopy]) -> list[float]
         logits = model.model(**inputs, return_dict=True).logits  # [batch, 1, vocab] narrowed, else [batch, pos, vocab]
         if not narrowing.applied:
             logits = logits.gather(1, positions.to(logits.device).unsqueeze(-1).expand(-1, -1, logits.shape[-1]))
-        log_probs = logits[:, 0].float().log_softmax(dim=-1).cpu()  # [batch, vocab]
-    return log_probs.gather(1, targets.unsqueeze(1))[:, 0].tolist()
+        log_probs = logits[:, 0].float().log_softmax(dim=-1)  # [batch, vocab]
+        # Only each row's target leaves the device: the whole [batch, vocab] is tens of MB on a GPU.
+        return log_probs.gather(1, targets.to(log_probs.device).unsqueeze(1))[:, 0].cpu().tolist()  # [batch]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from explorer.figures.labels import escape_label, mask_label, token_label
+from explorer.figures.labels import escape_label, mask_name, token_label
 from explorer.fill_mask import FillMaskResult
 from explorer.joint import JointFill
 
@@ -18,7 +18,6 @@ def render_joint_fill(joint: JointFill) -> str:
         An HTML fragment: the filled sentence, then a table of masks (joint word and its probability at its step,
         independent top-1 and its probability) where a differing row has the class "differs".
     """
-    count = len(joint.independent)
     step_of = {step.mask: number for number, step in enumerate(joint.steps, start=1)}
     rows = []
     for mask, independent in enumerate(joint.independent):
@@ -26,13 +25,13 @@ def render_joint_fill(joint: JointFill) -> str:
         differs = joint.differs[mask]
         mark = " class='differs'" if differs else ""
         rows.append(
-            f"<tr{mark}><td>{mask_label(mask + 1, count)}</td><td>{step_of[mask]}</td>"
+            f"<tr{mark}><td>{mask_name(mask + 1)}</td><td>{step_of[mask]}</td>"
             f"<td><b>{escape_label(token_label(step.token))}</b></td><td>{step.probability:.4f}</td>"
             f"<td>{escape_label(token_label(independent.token))}</td><td>{independent.score:.4f}</td>"
             f"<td>{'≠ differs' if differs else '='}</td></tr>"
         )
     changed = sum(joint.differs)
-    summary = (f"{changed} of {count} mask(s) differ from the independent top-1s" if changed
+    summary = (f"{changed} of {len(joint.independent)} mask(s) differ from the independent top-1s" if changed
                else "same words as the independent top-1s")
     return (
         f"<div class='joint-fill' id='joint-fill-result'>"
@@ -47,7 +46,6 @@ def render_joint_fill(joint: JointFill) -> str:
 def render_ablation_table(ablated: FillMaskResult, plain: FillMaskResult) -> str:
     """Top-k with the heads removed beside the top-k without removal, per mask; a word new to the top-k is bold."""
     tables = []
-    count = len(ablated.masks)
     for number, (after, before) in enumerate(zip(ablated.masks, plain.masks, strict=True), start=1):
         known = {p.token_id for p in before.predictions}
         rows = "".join(
@@ -56,7 +54,7 @@ def render_ablation_table(ablated: FillMaskResult, plain: FillMaskResult) -> str
             for rank, (a, b) in enumerate(zip(after.predictions, before.predictions, strict=True), start=1)
         )
         tables.append(
-            f"<table class='topk ablation'><caption>{mask_label(number, count)} (token {after.position})</caption>"
+            f"<table class='topk ablation'><caption>{mask_name(number)} (token {after.position})</caption>"
             f"<tr><th>#</th><th>all heads</th><th>p</th><th>heads removed</th><th>p</th></tr>{rows}</table>"
         )
     return "<div class='topk-tables' id='ablation-table'>" + "".join(tables) + "</div>"

@@ -175,9 +175,3 @@ def escape_label(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def mask_label(number: int, count: int) -> str:
-    """A mask's name when its text is not at hand: "mask 2" (`count` is ignored; kept for older callers).
-
-    Prefer `mask_names(text, count)`, which adds the mask's context as every view shows it.
-    """
-    return mask_name(number)

@@ -5,7 +5,6 @@ Type hints are evaluated here (no `from __future__ import annotations`): Gradio 
 """
 
 from collections.abc import Callable
-from typing import Any
 
 import gradio as gr
 
@@ -13,7 +12,6 @@ from explorer.attribution import DEFAULT_STEPS
 from explorer.bundled import default_model
 from explorer.compare import compare_models
 from explorer.documents import attention_document, attribution_document, compare_document, predict_document
-from explorer.limits import to_whole_number as _whole_number
 from explorer.rollout import attention_rollout
 from explorer.ui.errors import shows_errors
 from explorer.ui.layers_api import build_layers_api
@@ -23,11 +21,6 @@ from explorer.ui.score_tab import pairs_request, score_request
 from explorer.ui.state import AppState
 
 API_NAMES = ("predict", "attention", "attribute", "compare", "score", "pairs")
-
-
-def to_whole_number(value: Any, name: str) -> int:
-    """`value` as an int when it is a whole number (JSON clients may send 5.0); otherwise an error naming it."""
-    return _whole_number(value, name)
 
 
 def build_api(state: AppState) -> dict[str, Callable[..., dict]]:

@@ -8,7 +8,6 @@ deadline (`--request-timeout`) and one log line (`explorer.ui.request_log`).
 from __future__ import annotations
 
 import functools
-import html
 import logging
 import os
 import tempfile
@@ -21,6 +20,7 @@ from typing import Any, TypeVar
 import gradio as gr
 
 from explorer.errors import ExplorerError, InputError
+from explorer.figures.labels import escape_label
 from explorer.ui.deadline import DEFAULT_REQUEST_TIMEOUT, RequestStopped, request_deadline
 from explorer.ui.request_log import log_request
 
@@ -51,11 +51,7 @@ def user_message(error: BaseException) -> str:
     Only &, < and > are escaped (quotes are harmless in the pop-up's text), so API clients, which get the same
     string, still read quotes as quotes.
     """
-    return _escape(hide_paths(str(error)))
-
-
-def _escape(text: str) -> str:
-    return html.escape(text, quote=False)
+    return escape_label(hide_paths(str(error)))
 
 
 def hide_paths(message: str, extra: Iterable[str] = ()) -> str:
@@ -139,9 +135,9 @@ def shows_errors(handler: F, endpoint: str | None = None) -> F:
         except ExplorerError as error:
             raise gr.Error(user_message(error), print_exception=False) from error
         except gr.Error as error:
-            raise gr.Error(_escape(hide_paths(str(error.message))), print_exception=False) from error
+            raise gr.Error(escape_label(hide_paths(str(error.message))), print_exception=False) from error
         except Exception as error:
-            raise gr.Error(f"Something went wrong on the server ({_escape(type(error).__name__)}); try again, "
+            raise gr.Error(f"Something went wrong on the server ({escape_label(type(error).__name__)}); try again, "
                            f"or another text or model.", print_exception=False) from error
 
     return wrapper  # type: ignore[return-value]

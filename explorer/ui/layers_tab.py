@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import gradio as gr
 
 from explorer.documents import ablation_document, head_effects_document, layers_document
+from explorer.encoding import parse_words
 from explorer.figures.joint import render_ablation_table
 from explorer.figures.layers import plot_head_effects, plot_layer_lens
 from explorer.ui.export import plot_with_png_button, write_json_file
@@ -94,7 +95,7 @@ def build_layers_tab(page: Page, head_choice: tuple[gr.Slider, gr.Slider] | None
     if head_choice is not None:
         def add(current: str, layer: float, head: float) -> str:
             item = f"{int(layer)}:{int(head)}"
-            items = [part.strip() for part in (current or "").split(",") if part.strip()]
+            items = list(parse_words(current))
             return ", ".join(items if item in items else [*items, item])
 
         add_head.click(add, inputs=[heads, *head_choice], outputs=heads, queue=False, api_visibility="private")

@@ -10,11 +10,11 @@ from pathlib import Path
 
 from explorer.errors import InputError
 from explorer.limits import ENVIRONMENT, Limits
+from explorer.ui.deadline import DEFAULT_REQUEST_TIMEOUT
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
 DEFAULT_CONCURRENCY = 4
-DEFAULT_REQUEST_TIMEOUT = 60.0  # seconds (explorer.ui.deadline's default too)
 # Requests waiting beyond the running ones; past it a request is told the server is busy.
 DEFAULT_MAX_QUEUE = 64
 # Gradio's own cache (downloads handed to browsers): every hour, files older than an hour are deleted.

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from explorer.limits import TYPED_MASKS
+from explorer.limits import count_typed_masks
 
 LOGGER = logging.getLogger("explorer.requests")
 LOG_FORMATS = ("text", "json")
@@ -49,7 +49,7 @@ def request_fields(handler: Callable[..., Any], args: tuple, kwargs: Mapping[str
             if isinstance(size, (int, float)) and not isinstance(size, bool):
                 fields[key] = size
         if name == "text" and isinstance(value, str):
-            fields["masks"] = sum(value.lower().count(s) for s in TYPED_MASKS)
+            fields["masks"] = count_typed_masks(value)
     return fields
 
 

@@ -22,8 +22,6 @@ T = TypeVar("T")
 DEFAULT_RESULT_CACHE_SIZE = 32
 # Attention weights are the bulk of a pass: bert-base on 512 tokens holds 150 MB of them.
 PASS_CACHE_BYTES = 512 * 2**20
-# Integration steps a web request may ask for by default (`Limits.max_steps`; the CLI has its own bound).
-MAX_REQUEST_STEPS = Limits().max_steps
 
 
 @dataclass
