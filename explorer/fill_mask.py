@@ -162,6 +162,20 @@ def encode_targets(model: LoadedModel, words: Sequence[str]) -> tuple[TargetToke
     return tuple(specs)
 
 
+def unfillable_ids(tokenizer, vocab_size: int) -> list[int]:
+    """Ids never offered as a filler: special tokens, and rows past the tokenizer's vocabulary (padding for speed
+    in some checkpoints' heads, which decode to nothing).
+
+    Args:
+        tokenizer: the model's tokenizer.
+        vocab_size: rows of the MLM head.
+    Returns:
+        The sorted ids.
+    """
+    special = {i for i in tokenizer.all_special_ids if i < vocab_size}
+    return sorted(special | set(range(len(tokenizer), vocab_size)))
+
+
 def build_fill_mask_result(
     model: LoadedModel,
     encoding: Encoding,
@@ -178,10 +192,7 @@ def build_fill_mask_result(
     ranking = probs
     if skip_special_tokens:
         ranking = probs.clone()
-        special = [i for i in tokenizer.all_special_ids if i < ranking.shape[-1]]
-        ranking[:, special] = -1.0
-        # Rows past the tokenizer's vocabulary (padding for speed in some checkpoints) decode to nothing.
-        ranking[:, len(tokenizer):] = -1.0
+        ranking[:, unfillable_ids(tokenizer, ranking.shape[-1])] = -1.0
     top_values, top_ids = ranking.topk(top_k, dim=-1)  # [mask, top_k]
     masks = []
     filled_ids = list(encoding.input_ids)

@@ -11,7 +11,7 @@ import torch
 
 from explorer.encoding import Encoding, encode
 from explorer.errors import InputError
-from explorer.fill_mask import Prediction, build_fill_mask_result
+from explorer.fill_mask import Prediction, build_fill_mask_result, unfillable_ids
 from explorer.forward import narrow_positions
 from explorer.models import LoadedModel
 
@@ -97,7 +97,7 @@ def fill_jointly(model: LoadedModel, text: str, order: Order = "confidence", bea
     """
     check_joint_options(order, beam)
     encoding = encode(model, text)
-    excluded = torch.tensor(_unfillable_ids(model), dtype=torch.long)
+    excluded = torch.tensor(unfillable_ids(model.tokenizer, model.info.vocab_size), dtype=torch.long)
     hypotheses = [_Hypothesis(ids=encoding.input_ids, steps=(), log_probability=0.0, greedy=True)]
     independent = None
     for _ in encoding.mask_positions:
@@ -126,12 +126,6 @@ def fill_jointly(model: LoadedModel, text: str, order: Order = "confidence", bea
         independent_log_probability=float(sum(math.log(p.score) for p in top1)),
         differs=tuple(s.token_id != p.token_id for s, p in zip(by_mask, top1, strict=True)),
     )
-
-
-def _unfillable_ids(model: LoadedModel) -> list[int]:
-    """Special tokens and ids past the tokenizer (padding rows of some checkpoints' heads)."""
-    vocab = model.info.vocab_size
-    return sorted({i for i in model.tokenizer.all_special_ids if i < vocab} | set(range(len(model.tokenizer), vocab)))
 
 
 def _mask_logits(model: LoadedModel, encoding: Encoding, rows: Sequence[tuple[int, ...]]) -> torch.Tensor:
