@@ -11,6 +11,11 @@ Output (outside the repository, never committed)::
     /root/mlm-data/mix-<name>/manifest.json   the weights, the chars each source contributes, sha256 of both files
 
 Usage: ``python scripts/mix_corpus.py --name everyday`` (the weights of MIXES["everyday"])
+
+A mix may also take the sentences written for the project (``--written DIR``, source ``written``): every ``*.txt``
+of DIR, one document a line, exact duplicates dropped, and every line that shares a word 4-gram with a sentence
+of the cloze sets (filled with any of its answers, or its context alone) dropped too, so that no evaluation or
+development sentence is trained on. They exist only in the training split.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import hashlib
 import json
 import math
 import random
+import re
 import shutil
 from pathlib import Path
 
@@ -52,16 +58,81 @@ MIXES: dict[str, dict[str, float]] = {
 }
 
 
+# The everyday sentences written for the project (issue 13; ``written``) join the mix above at weight 6: about a
+# third of the training tokens are then sentences of the kind the cloze sets test.
+MIXES["everyday2"] = {**MIXES["everyday"], "written": 6.0}
+WRITTEN_LICENCE = "CC0-1.0 (written for MLM Explorer by its developers, 2026-12-01)"
+CLOZE_FILES = ("cloze_eval.txt", "cloze_everyday.txt", "cloze_dev.txt", "cloze_smoke.txt")
+SCRIPTS = Path(__file__).resolve().parent
+
+
+def words(text: str) -> list[str]:
+    """Lower-case words for the overlap check."""
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
+def grams(ws: list[str], n: int = 4) -> set[tuple[str, ...]]:
+    """The word n-grams of a word list."""
+    return {tuple(ws[i : i + n]) for i in range(len(ws) - n + 1)}
+
+
+def cloze_grams(paths: list[Path], n: int = 4) -> set[tuple[str, ...]]:
+    """Every word n-gram of every cloze sentence: its context alone, and filled with each acceptable answer."""
+    out: set[tuple[str, ...]] = set()
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip() or line.startswith("#"):
+                continue
+            sentence, _, answers = line.partition(" | ")
+            left, _, right = sentence.partition("[MASK]")
+            out |= grams(words(left), n) | grams(words(right), n)
+            for answer in answers.split(","):
+                out |= grams(words(f"{left} {answer} {right}"), n)
+    return out
+
+
+def read_written(folder: Path, cloze_paths: list[Path]) -> tuple[list[dict], dict]:
+    """The written documents (id, source, text) and a report: files with sha256, lines kept and dropped."""
+    banned = cloze_grams(cloze_paths)
+    seen: set[str] = set()
+    docs: list[dict] = []
+    report = {"licence": WRITTEN_LICENCE, "files": {}, "duplicates": 0, "cloze_overlap": 0}
+    for path in sorted(folder.glob("*.txt")):
+        report["files"][path.name] = {"sha256": sha256_file(path), "kept": 0}
+        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+            text = " ".join(line.split())
+            if not text:
+                continue
+            if text.lower() in seen:
+                report["duplicates"] += 1
+                continue
+            seen.add(text.lower())
+            if grams(words(text)) & banned:
+                report["cloze_overlap"] += 1
+                continue
+            docs.append({"id": f"written:{path.stem}:{i}", "source": "written", "text": text})
+            report["files"][path.name]["kept"] += 1
+    if not docs:
+        raise SystemExit(f"no written sentences in {folder}/*.txt")
+    return docs, report
+
+
 def sample_fraction(doc_id: str, seed: int) -> float:
     """A number in [0, 1) fixed by the seed and the document id."""
     return int.from_bytes(hashlib.sha256(f"mix:{seed}:{doc_id}".encode()).digest()[:8], "big") / 2**64
 
 
-def mix(corpus: Path, out: Path, name: str, seed: int) -> dict:
+def mix(corpus: Path, out: Path, name: str, seed: int, written: Path | None = None) -> dict:
     """Write the mixed training split, the held-out copy and a manifest; return the manifest."""
     weights = MIXES[name]
     source_manifest = json.loads((corpus / "manifest.json").read_text())
     included = [s["name"] for s in source_manifest["sources"] if s["included"]]
+    written_docs, written_report = [], None
+    if "written" in weights:
+        if written is None:
+            raise SystemExit(f"mix {name!r} needs --written DIR (the sentences written for the project)")
+        written_docs, written_report = read_written(written, [SCRIPTS / f for f in CLOZE_FILES])
+        included.append("written")
     unknown = sorted(set(weights) - set(included))
     if unknown:
         raise SystemExit(f"weights for sources the corpus does not have: {unknown}; rebuild with build_corpus.py")
@@ -74,6 +145,11 @@ def mix(corpus: Path, out: Path, name: str, seed: int) -> dict:
             copies = math.floor(w) + (sample_fraction(doc["id"], seed) < w - math.floor(w))
             lines += [line] * copies
             chars[doc["source"]] += copies * len(doc["text"])
+    for doc in written_docs:
+        w = weights["written"]
+        copies = math.floor(w) + (sample_fraction(doc["id"], seed) < w - math.floor(w))
+        lines += [json.dumps(doc, ensure_ascii=False) + "\n"] * copies
+        chars["written"] += copies * len(doc["text"])
     random.Random(seed).shuffle(lines)  # repeats apart; the trainer shuffles its sequences again per epoch
     out.mkdir(parents=True, exist_ok=True)
     (out / "train.jsonl.tmp").write_text("".join(lines), encoding="utf-8")
@@ -88,6 +164,7 @@ def mix(corpus: Path, out: Path, name: str, seed: int) -> dict:
         "weights": {s: weights.get(s, 0.0) for s in included},
         "train_chars": chars,
         "train_share": {s: round(c / total, 4) for s, c in chars.items()},
+        "written": written_report,
         "files": {s: {"path": f"{s}.jsonl", "sha256": sha256_file(out / f"{s}.jsonl")} for s in ("train", "heldout")},
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
@@ -104,8 +181,10 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=Path("/root/mlm-data/corpus"))
     ap.add_argument("--out", type=Path, default=None, help="default /root/mlm-data/mix-<name>")
     ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--written", type=Path, default=None, help="folder of *.txt written for the project, one "
+                    "document a line (mix everyday2; a copy is kept in ../shared/corpus-written)")
     args = ap.parse_args()
-    mix(args.corpus, args.out or args.corpus.parent / f"mix-{args.name}", args.name, args.seed)
+    mix(args.corpus, args.out or args.corpus.parent / f"mix-{args.name}", args.name, args.seed, args.written)
 
 
 if __name__ == "__main__":

@@ -79,3 +79,34 @@ def test_the_mix_repeats_and_samples_documents_by_weight(tmp_path, monkeypatch):
     assert (tmp_path / "mix" / "heldout.jsonl").read_bytes() == (corpus / "heldout.jsonl").read_bytes()
     again = mix_corpus.mix(corpus, tmp_path / "mix2", "test", seed=1)
     assert again["files"]["train"]["sha256"] == manifest["files"]["train"]["sha256"]
+
+
+def test_written_sentences_join_the_mix_without_any_cloze_sentence(tmp_path, monkeypatch):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "train.jsonl").write_text(json.dumps({"id": "a:0", "source": "a", "text": "base text"}) + "\n")
+    (corpus / "heldout.jsonl").write_text(json.dumps({"id": "a:1", "source": "a", "text": "held"}) + "\n")
+    (corpus / "manifest.json").write_text(json.dumps({"sources": [{"name": "a", "included": True}], "files": {}}))
+    cloze = tmp_path / "cloze_eval.txt"
+    cloze.write_text("# header\nShe put the milk back in the [MASK]. | fridge, cupboard\n")
+    written = tmp_path / "written"
+    written.mkdir()
+    (written / "home.txt").write_text(
+        "The towel hangs on a hook in the bathroom.\n"
+        "the towel hangs on a hook   in the bathroom.\n"  # a duplicate once spaces and case are ignored
+        "He put the milk back in the fridge after breakfast.\n"  # the cloze sentence, filled
+        "\n"
+        "Our dog sleeps in a basket by the door.\n"
+    )
+    monkeypatch.setattr(mix_corpus, "CLOZE_FILES", (cloze.name,))
+    monkeypatch.setattr(mix_corpus, "SCRIPTS", tmp_path)
+    monkeypatch.setitem(mix_corpus.MIXES, "test", {"a": 1.0, "written": 2.0})
+    manifest = mix_corpus.mix(corpus, tmp_path / "mix", "test", seed=1, written=written)
+    lines = [json.loads(x) for x in (tmp_path / "mix" / "train.jsonl").read_text().splitlines()]
+    texts = sorted(d["text"] for d in lines if d["source"] == "written")
+    assert texts == ["Our dog sleeps in a basket by the door."] * 2 + ["The towel hangs on a hook in the bathroom."] * 2
+    assert manifest["written"]["duplicates"] == 1 and manifest["written"]["cloze_overlap"] == 1
+    assert manifest["written"]["files"]["home.txt"]["kept"] == 2
+    assert (tmp_path / "mix" / "heldout.jsonl").read_bytes() == (corpus / "heldout.jsonl").read_bytes()
+    with pytest.raises(SystemExit, match="--written"):
+        mix_corpus.mix(corpus, tmp_path / "mix3", "test", seed=1)
