@@ -218,9 +218,7 @@ def _ablated_logits(model: LoadedModel, inputs: dict[str, torch.Tensor], positio
                 f"{model.info.name} ({model.info.architecture}) ran its attention output projection {state.calls} "
                 f"times for {layers} layers, so its heads cannot be told apart by layer."
             )
-        if not narrowing.applied:
-            logits = logits[:, list(positions)]
-        return logits.float().cpu()
+        return narrowing.select(logits).float().cpu()  # [batch, mask, vocab]
 
 
 def ablate_heads(model: LoadedModel, text: str, heads: str | Sequence[Any] = (), mode: Mode = "zero",

@@ -338,9 +338,8 @@ def _mask_logits(
     """Logits at `position` for a batch of inputs [batch, pos] -> [batch, vocab], float32."""
     inputs = dict(zip(names, rest, strict=True))
     with narrow_positions(module, [position]) as narrowing:
-        logits = module(input_ids=ids, **inputs, return_dict=True).logits  # [batch, 1, vocab] when narrowed
-    row = logits[:, 0] if narrowing.applied else logits[:, position]  # [batch, vocab]
-    return row.float()
+        logits = narrowing.select(module(input_ids=ids, **inputs, return_dict=True).logits)  # [batch, 1, vocab]
+    return logits[:, 0].float()  # [batch, vocab]
 
 
 def _score(logits: torch.Tensor, kind: str, target_id: int, contrast_id: int | None) -> torch.Tensor:

@@ -21,8 +21,18 @@ if TYPE_CHECKING:
 @dataclass(slots=True)
 class _Narrowing:
     module: nn.Module
-    positions: torch.Tensor
+    positions: torch.Tensor  # [mask], or [batch, mask] for a row's own positions
     applied: bool = False
+
+    def select(self, logits: torch.Tensor) -> torch.Tensor:
+        """The logits at the narrowed positions [batch, mask, vocab], whether the head already ran only there
+        (`applied`) or over every position [batch, pos, vocab] (a model the hook cannot reach)."""
+        if self.applied:
+            return logits
+        positions = self.positions.to(logits.device)
+        if positions.dim() == 2:
+            return logits.gather(1, positions.unsqueeze(-1).expand(-1, -1, logits.shape[-1]))
+        return logits.index_select(1, positions)
 
 
 # Per thread/task, so concurrent requests on one shared model never see each other's positions.
@@ -103,10 +113,7 @@ def run_forward(model: LoadedModel, encoding: Encoding, *, attentions: bool = Fa
     inputs = model_inputs(model, encoding)
     with torch.inference_mode(), narrow_positions(model.model, encoding.mask_positions) as narrowing:
         output = model.model(**inputs, output_attentions=attentions, return_dict=True)
-        logits = output.logits[0]  # [mask, vocab] when narrowed, else [pos, vocab]
-        if not narrowing.applied:
-            logits = logits[list(encoding.mask_positions)]
-        mask_logits = logits.float().cpu()  # [mask, vocab]
+        mask_logits = narrowing.select(output.logits)[0].float().cpu()  # [mask, vocab]
         weights = None
         if attentions:
             layers = [a for a in (output.attentions or ()) if a is not None]

@@ -137,9 +137,7 @@ def _mask_logits(model: LoadedModel, encoding: Encoding, rows: Sequence[tuple[in
     positions = list(encoding.mask_positions)
     with torch.inference_mode(), narrow_positions(model.model, positions) as narrowing:
         logits = model.model(**inputs, return_dict=True).logits
-        if not narrowing.applied:
-            logits = logits[:, positions]
-        return logits.float().cpu()  # [hypothesis, mask, vocab]
+        return narrowing.select(logits).float().cpu()  # [hypothesis, mask, vocab]
 
 
 def _extend(model: LoadedModel, encoding: Encoding, hypotheses: Sequence[_Hypothesis], log_probs: torch.Tensor,

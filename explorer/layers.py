@@ -174,7 +174,7 @@ def layer_predictions(model: LoadedModel, text: str, top_k: int = 5) -> LayerPre
     with (torch.inference_mode(), _lens(model.model) as lens,
           narrow_positions(model.model, positions) as narrowing):
         output = model.model(**model_inputs(model, encoding), output_hidden_states=True, return_dict=True)
-        last = output.logits[0] if narrowing.applied else output.logits[0, positions]  # [mask, vocab]
+        last = narrowing.select(output.logits)[0]  # [mask, vocab]
         chain = _head_chain(model, lens, output.logits)
         inner = torch.stack([h[0, positions] for h in output.hidden_states[:-1]])  # [layer, mask, hidden]
         for _, final in final_modules(model.model):

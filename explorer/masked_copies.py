@@ -74,9 +74,7 @@ def _score_batch(model: LoadedModel, batch: Sequence[MaskedCopy]) -> list[float]
     targets = torch.tensor([c.input_ids[c.position] for c in batch], dtype=torch.long)  # [batch]
     inputs = {"input_ids": input_ids.to(device), "attention_mask": attention_mask.to(device)}
     with torch.inference_mode(), narrow_positions(model.model, positions) as narrowing:
-        logits = model.model(**inputs, return_dict=True).logits  # [batch, 1, vocab] narrowed, else [batch, pos, vocab]
-        if not narrowing.applied:
-            logits = logits.gather(1, positions.to(logits.device).unsqueeze(-1).expand(-1, -1, logits.shape[-1]))
+        logits = narrowing.select(model.model(**inputs, return_dict=True).logits)  # [batch, 1, vocab]
         log_probs = logits[:, 0].float().log_softmax(dim=-1)  # [batch, vocab]
         # Only each row's target leaves the device: the whole [batch, vocab] is tens of MB on a GPU.
         return log_probs.gather(1, targets.to(log_probs.device).unsqueeze(1))[:, 0].cpu().tolist()  # [batch]

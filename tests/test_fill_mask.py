@@ -183,6 +183,27 @@ def test_head_runs_only_at_mask_positions(tiny_model_dir):
     assert logits.shape == (1, 2, model.info.vocab_size)
 
 
+def test_narrowed_logits_equal_the_full_logits_at_the_masks(tiny_model_dir):
+    """`select` gives the same rows whether the head ran at the masks only or everywhere (a model the narrowing
+    hook cannot reach), for one list of positions and for a position per row."""
+    model = load_model(str(tiny_model_dir))
+    encoding = encode(model, TWO_MASKS[0])
+    inputs = {k: torch.tensor([v] * 2) for k, v in encoding.model_inputs.items()}  # [batch, pos] each
+    per_row = torch.tensor([[encoding.mask_positions[0]], [encoding.mask_positions[1]]])  # [batch, 1]
+    with torch.inference_mode():
+        full = model.model(**inputs).logits  # [batch, pos, vocab]
+        for positions in (list(encoding.mask_positions), per_row):
+            with narrow_positions(model.model, positions) as narrowed:
+                a = narrowed.select(model.model(**inputs).logits)
+            with narrow_positions(torch.nn.Identity(), positions) as untouched:  # not the hooked model
+                b = untouched.select(model.model(**inputs).logits)
+            assert narrowed.applied and not untouched.applied
+            rows = [list(encoding.mask_positions)] * 2 if isinstance(positions, list) else per_row.tolist()
+            expected = torch.stack([full[i, r] for i, r in enumerate(rows)])  # [batch, mask, vocab]
+            torch.testing.assert_close(b, expected)
+            torch.testing.assert_close(a, expected, atol=1e-5, rtol=1e-5)
+
+
 def test_skip_special_tokens_hides_them_but_keeps_probabilities(tiny_model_dir):
     model = load_model(str(tiny_model_dir))
     vocab = model.info.vocab_size
