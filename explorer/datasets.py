@@ -48,7 +48,7 @@ def read_sentences(path: str | Path) -> Dataset:
     """
     lines = _read_lines(path)
     if lines[0][1].lstrip().startswith("{"):
-        items = tuple(Item(n, _json_field(path, n, line, "text")) for n, line in lines)
+        items = tuple(Item(n, *_text_fields(path, n, _json_object(path, n, line), "text")) for n, line in lines)
         return Dataset(str(path), "sentences", "jsonl", items)
     items = []
     for n, line in lines:
@@ -99,7 +99,7 @@ def _read_lines(path: str | Path) -> list[tuple[int, str]]:
     return lines
 
 
-def _json_field(path: str | Path, number: int, line: str, *names: str) -> str | tuple[str, ...]:
+def _json_object(path: str | Path, number: int, line: str) -> dict:
     if not line.strip():
         raise InputError(f"{path}, line {number} is empty; every line must be one JSON object.")
     try:
@@ -109,13 +109,15 @@ def _json_field(path: str | Path, number: int, line: str, *names: str) -> str | 
             from None
     if not isinstance(value, dict):
         raise InputError(f"{path}, line {number} is not a JSON object.")
-    fields = []
-    for name in names:
-        field = value.get(name)
+    return value
+
+
+def _text_fields(path: str | Path, number: int, value: dict, *names: str) -> tuple[str, ...]:
+    fields = tuple(value.get(name) for name in names)
+    for name, field in zip(names, fields, strict=True):
         if not isinstance(field, str):
             raise InputError(f"{path}, line {number} has no text field {name!r}.")
-        fields.append(field)
-    return fields[0] if len(fields) == 1 else tuple(fields)
+    return fields
 
 
 def _read_crows(path: str | Path, lines: list[tuple[int, str]]) -> Dataset:
@@ -133,8 +135,9 @@ def _read_crows(path: str | Path, lines: list[tuple[int, str]]) -> Dataset:
 def _read_blimp(path: str | Path, lines: list[tuple[int, str]]) -> Dataset:
     items = []
     for n, line in lines:
-        good, bad = _json_field(path, n, line, "sentence_good", "sentence_bad")
-        uid = json.loads(line).get("UID", "")
+        value = _json_object(path, n, line)
+        good, bad = _text_fields(path, n, value, "sentence_good", "sentence_bad")
+        uid = value.get("UID", "")
         items.append(Item(n, good, bad, uid if isinstance(uid, str) else str(uid)))
     return Dataset(str(path), "pairs", "blimp", tuple(items))
 
