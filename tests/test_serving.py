@@ -323,6 +323,18 @@ def test_one_log_line_per_request_without_the_text(client, caplog):
     assert all("secret" not in r.getMessage() and r.exc_info is None for r in lines)
 
 
+def test_a_scoring_request_logs_its_item_count_not_its_sentences():
+    from explorer.ui.request_log import request_fields
+
+    def score(texts: list[str], model: str = "mini-bert", metric: str = "pll") -> dict: ...
+
+    def pairs(pairs: list[list[str]], model: str = "mini-bert", metric: str = "pll") -> dict: ...
+
+    assert request_fields(score, (["a secret.", "b secret."],), {"model": "m"}) == {"items": 2, "model": "m"}
+    assert request_fields(pairs, ([["x", "y"]] * 3, "m"), {}) == {"items": 3, "model": "m"}
+    assert request_fields(score, (None,), {}) == {}  # a wrong type is refused later; no size to log
+
+
 def test_json_log_lines():
     from explorer.ui.request_log import JsonFormatter
 

@@ -27,6 +27,8 @@ _SIZES: dict[str, Callable[[Any], tuple[str, Any]]] = {
     "mask_index": lambda v: ("mask", v),
     "models": lambda v: ("models", len(v)),
     "model_names": lambda v: ("models", len(v)),
+    "texts": lambda v: ("items", len(v)),
+    "pairs": lambda v: ("items", len(v)),
 }
 _MODEL_PARAMETERS = ("model", "model_name")
 
