@@ -162,6 +162,21 @@ def encode_targets(model: LoadedModel, words: Sequence[str]) -> tuple[TargetToke
     return tuple(specs)
 
 
+def to_predictions(tokenizer, ids: Sequence[int], probs: torch.Tensor) -> tuple[Prediction, ...]:
+    """The ranked ids as `Prediction`s: decoded word, vocabulary piece and probability.
+
+    Args:
+        tokenizer: the model's tokenizer.
+        ids: token ids, best first.
+        probs: one distribution [vocab].
+    """
+    pieces = tokenizer.convert_ids_to_tokens(list(ids))
+    return tuple(
+        Prediction(token_id=i, token=tokenizer.decode([i]), piece=piece, score=float(probs[i]))
+        for i, piece in zip(ids, pieces, strict=True)
+    )
+
+
 def unfillable_ids(tokenizer, vocab_size: int) -> list[int]:
     """Ids never offered as a filler: special tokens, and rows past the tokenizer's vocabulary (padding for speed
     in some checkpoints' heads, which decode to nothing).
@@ -198,11 +213,7 @@ def build_fill_mask_result(
     filled_ids = list(encoding.input_ids)
     for row, position in enumerate(encoding.mask_positions):
         ids = top_ids[row].tolist()
-        pieces = tokenizer.convert_ids_to_tokens(ids)
-        predictions = tuple(
-            Prediction(token_id=i, token=tokenizer.decode([i]), piece=piece, score=float(probs[row, i]))
-            for i, piece in zip(ids, pieces, strict=True)
-        )
+        predictions = to_predictions(tokenizer, ids, probs[row])
         scores = score_targets(targets, probs[row], log_probs[row], {t.word: chains[row, t.word] for t in targets
                                                                      if (row, t.word) in chains})
         masks.append(MaskPrediction(position=position, predictions=predictions, targets=scores))

@@ -14,7 +14,7 @@ from torch import nn
 
 from explorer.encoding import encode
 from explorer.errors import ExplorerError
-from explorer.fill_mask import Prediction, check_top_k
+from explorer.fill_mask import Prediction, check_top_k, to_predictions
 from explorer.forward import model_inputs, narrow_positions
 from explorer.models import LoadedModel
 
@@ -197,12 +197,7 @@ def _build_result(model: LoadedModel, encoding: Any, probs: torch.Tensor, top_k:
         final_token = tokenizer.decode([final_id])
         layers = []
         for layer in range(probs.shape[0]):
-            ids = top_ids[layer, row].tolist()
-            pieces = tokenizer.convert_ids_to_tokens(ids)
-            predictions = tuple(
-                Prediction(token_id=i, token=tokenizer.decode([i]), piece=piece, score=float(probs[layer, row, i]))
-                for i, piece in zip(ids, pieces, strict=True)
-            )
+            predictions = to_predictions(tokenizer, top_ids[layer, row].tolist(), probs[layer, row])
             p_final = probs[layer, row, final_id]
             final = FinalTop1(token_id=final_id, token=final_token,
                               rank=int((probs[layer, row] > p_final).sum()) + 1, score=float(p_final))
