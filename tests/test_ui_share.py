@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from explorer.ui.share import MAX_TEXT, SharedQuery, build_share_query, read_query, render_share_link
+from explorer.ui.result_frame import render_link
+from explorer.ui.share import MAX_TEXT, SharedQuery, build_share_query, read_query
 
 
 def test_a_link_reopens_the_same_state():
@@ -26,6 +27,6 @@ def test_nonsense_in_a_link_is_ignored():
 
 
 def test_the_link_is_escaped_html():
-    link = render_share_link(build_share_query("m", "<img src=x onerror=alert(1)> '\" [MASK]", 5))
+    link = render_link(build_share_query("m", "<img src=x onerror=alert(1)> '\" [MASK]", 5))
     assert "<img" not in link and "'\"" not in link
     assert link.count("<a ") == 1 and "href='?model=m&amp;text=" in link

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -72,9 +71,3 @@ def build_share_query(model: str, text: str, top_k: int | None = None, targets: 
     for key, value in (settings or {}).items():
         params.setdefault(key, value)
     return "?" + urlencode(params)
-
-
-def render_share_link(query: str) -> str:
-    """An escaped link to this result, relative to the page so it works behind any host name."""
-    return (f"<div class='share-link'><a href='{html.escape(query, quote=True)}' target='_blank' "
-            f"rel='noopener'>Link to this result</a> <span class='muted'>(copy it to share)</span></div>")
