@@ -290,7 +290,7 @@ def before_after_rows(before: dict, after: dict, size_before: float, size_after:
          f"{after['pseudo_perplexity']:.1f}"),
         ("parameters / float16 size", f"{before['parameters']:,} / {size_before:.1f} MB",
          f"{after['parameters']:,} / {size_after:.1f} MB"),
-        (f"latency of one fill-mask call, median ({after['latency']['threads']} thread, shared CPU)",
+        (f"latency of one fill-mask call, median (threads: {after['latency']['threads']}, shared CPU)",
          f"{before['latency']['median_ms']:.0f} ms", f"{after['latency']['median_ms']:.0f} ms"),
     ]  # fmt: skip
     return "\n".join(f"| {name} | {b} | {a} |" for name, b, a in rows)
@@ -375,9 +375,11 @@ def everyday_card(ev: dict, state: dict, manifest: dict, mix: dict, before: dict
             f"{r['dev_cloze_hits']} / {r['dev_cloze_total']} | {r.get('dev_cloze_copies', '')} |"
             for r in wise["sweep"]
         )
-        wise_text = f"""**Weight interpolation.** Every weight (the MLM head included) of the continued model was
-then mixed with the issue-3 model it started from,
-`{wise["alpha"]:g} * continued + {1 - wise["alpha"]:g} * issue-3`. Rule, fixed before the sweep: the most
+        outcome = ("The sweep chose alpha 1: the continued model is shipped unmixed." if wise["alpha"] == 1 else
+                   f"Chosen: `{wise['alpha']:g} * continued + {1 - wise['alpha']:g} * issue-3`.")
+        wise_text = f"""**Weight interpolation.** Every weight (the MLM head included) of the continued model can be
+mixed with the issue-3 model it started from, `alpha * continued + (1 - alpha) * issue-3`. {outcome} The rule,
+fixed before the sweep: the most
 top-5 hits on the development set `scripts/{wise["dev_cloze"]}` among the alphas whose
 masked-token top-1 on a sample of issue 3's held-out split ({wise["heldout_sample"]["sequences"]} sequences, seed
 {wise["heldout_sample"]["seed"]}) is at least {wise.get("min_top1", "the floor")}; ties to fewer copies on the
