@@ -72,12 +72,13 @@ def test_attention_is_the_cli_document(client, capsys):
 
 
 def test_attribute_is_the_cli_document(client, capsys):
-    result = client.predict(TWO_MASKS, "mini-bert", 1, "", 16, api_name="/attribute")
-    expected = cli_json(capsys, "attribute", "--model", "mini-bert", "--mask", "1", "--steps", "16", TWO_MASKS)
+    result = client.predict(TWO_MASKS, "mini-bert", 1, "", 32, api_name="/attribute")
+    expected = cli_json(capsys, "attribute", "--model", "mini-bert", "--mask", "1", "--steps", "32", TWO_MASKS)
     assert_same_attribution(result, expected)
     assert result["mask_position"] == predict_masks(load_model("mini-bert"), TWO_MASKS).masks[1].position
     # Completeness, the independent check of integrated gradients: the scores add up to f(x) - f(x'), missing it
-    # by Captum's convergence delta (sum - (f(x) - f(x'))), which 16 steps leave small but not zero
+    # by Captum's convergence delta (sum - (f(x) - f(x'))), which 32 steps leave small but not zero (16 steps left
+    # 21 % of the change on this sentence with the issue-13 model, 32 steps 1.4 %)
     change = result["score_input"] - result["score_baseline"]
     assert sum(result["attributions"]) == pytest.approx(change + result["delta"], abs=1e-6)
     assert abs(result["delta"]) <= 0.05 * abs(change)
