@@ -24,19 +24,23 @@ ARCHITECTURES = {"mini-bert": "BertForMaskedLM", "mini-roberta": "RobertaForMask
 MAX_MB = {"mini-bert": 50, "mini-roberta": 21}
 # what each model's position embeddings allow (model 2 was built for the 128-token training sequences)
 MAX_LENGTH = {"mini-bert": 512, "mini-roberta": 128}
-SMOKE = REPO / "scripts" / "cloze_smoke.txt"
 # Issue 13's bars for model 1, top-5 hit rates on the two cloze evaluation sets (see its model card)
 EVERYDAY_FLOOR = 0.60
 CLOZE_FLOOR = 0.75
 
 
-def smoke_sentences() -> list[tuple[str, set[str]]]:
+def cloze_items(name: str) -> list[tuple[str, set[str]]]:
+    """(sentence, acceptable lower-case answers) of a cloze file in scripts/."""
     rows = []
-    for line in SMOKE.read_text(encoding="utf-8").splitlines():
+    for line in (REPO / "scripts" / name).read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             sentence, answers = line.split(" | ")
-            rows.append((sentence.strip(), {a.strip() for a in answers.split(",")}))
+            rows.append((sentence.strip(), {a.strip().lower() for a in answers.split(",")}))
     return rows
+
+
+def smoke_sentences() -> list[tuple[str, set[str]]]:
+    return cloze_items("cloze_smoke.txt")
 
 
 @pytest.fixture(autouse=True)
@@ -145,15 +149,6 @@ def test_model_1_meets_the_quality_bar_it_was_released_with():
     evaluation = json.loads((bundled_path("mini-bert") / "eval.json").read_text())
     assert evaluation["token_top1"] >= 0.30
     assert evaluation["cloze_rate"] >= 0.50
-
-
-def cloze_items(name: str) -> list[tuple[str, set[str]]]:
-    rows = []
-    for line in (REPO / "scripts" / name).read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            sentence, answers = line.split(" | ")
-            rows.append((sentence.strip(), {a.strip().lower() for a in answers.split(",")}))
-    return rows
 
 
 def test_model_1_meets_the_bars_of_issue_13():
