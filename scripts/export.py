@@ -297,10 +297,10 @@ def before_after_rows(before: dict, after: dict, size_before: float, size_after:
 
 
 def training_chain(state: dict) -> list[dict]:
-    """The continued runs (issue 13) behind a model, oldest first, each with its run folder as "run"."""
+    """The continued runs (issue 13) behind a model, oldest first, each with its run folder as "run" (the last
+    one's set by `export`)."""
     chain = []
-    source = state.get("wise_ft", {}).get("source")
-    current = dict(state, run=str(Path(source).parent if source and Path(source).name == "latest" else source))
+    current = state
     while True:
         chain.insert(0, current)
         init = Path(current["cfg"].get("init") or "")
@@ -320,7 +320,8 @@ def reproduce_runs(stages: list[dict]) -> str:
         lines.append(
             f"python scripts/train_mlm.py --model mini-bert --run {name} --threads 2 --corpus {cfg['corpus']} \\\n"
             f"    --init {init} --lr-head {cfg['lr_head']:g} --lr-enc {cfg['lr_enc']:g} --warmup-tokens "
-            f"{cfg['warmup_tokens']} --max-tokens {cfg['max_tokens']} --whole-word   # resumable: add --resume"
+            f"{cfg['warmup_tokens']} --max-tokens {cfg['max_tokens']} --{'' if cfg['whole_word'] else 'no-'}whole-word"
+            f"   # resumable: add --resume"
         )
     return "\n".join(lines)
 
@@ -528,6 +529,7 @@ def export(alias: str, src: Path, eval_json: Path, out: Path, corpus: Path, befo
     ev = json.loads(eval_json.read_text())
     state = json.loads((src / "training_state.json").read_text())
     run_dir = Path(state["wise_ft"]["source"]).parent if "wise_ft" in state else src.parent
+    state["run"] = str(run_dir)
     state["schedule_changes"] = schedule_changes(run_dir / "train.log")
     state["eval_curve"] = eval_curve(run_dir / "train.log")
     manifest = json.loads((corpus / "manifest.json").read_text())
