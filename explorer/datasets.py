@@ -124,7 +124,8 @@ def _read_crows(path: str | Path, lines: list[tuple[int, str]]) -> Dataset:
     for n, line in lines:
         if not line.strip():  # csv skips blank lines silently
             raise InputError(f"{path}, line {n} is empty; remove empty lines.")
-    reader = csv.DictReader("\n".join(line for _, line in lines).splitlines(keepends=True))
+    # the lines as split by _read_lines (on "\n" only: U+2028 inside a sentence is text, not a line break)
+    reader = csv.DictReader(f"{line}\n" for _, line in lines)
     items = []
     for row in reader:
         items.append(Item(reader.line_num, row.get("sent_more") or "", row.get("sent_less") or "",

@@ -36,6 +36,16 @@ def test_crows_pairs_csv(tmp_path):
     assert [i.line for i in data.items] == [2, 3]
 
 
+def test_crows_pairs_csv_keeps_a_unicode_line_separator_inside_a_sentence(tmp_path):
+    text = (',sent_more,sent_less,stereo_antistereo,bias_type,annotations\n'
+            '0,He is\u2028late.,She is late.,stereo,gender,[]\n'
+            '1,"We\u2029left.",They left.,stereo,age,[]\n'
+            '2,Poor people lie.,Rich people lie.,antistereo,socioeconomic,[]\n')
+    data = read_pairs(write(tmp_path, "crows.csv", text))
+    assert [i.first for i in data.items] == ["He is\u2028late.", "We\u2029left.", "Poor people lie."]
+    assert [i.line for i in data.items] == [2, 3, 4]
+
+
 def test_blimp_jsonl(tmp_path):
     rows = [{"sentence_good": "The cat sits.", "sentence_bad": "The cat sit.", "field": "morphology",
              "UID": "agreement", "pair_id": 0}]
