@@ -10,7 +10,6 @@ import gradio as gr
 
 from explorer.attribution import DEFAULT_STEPS
 from explorer.bundled import default_model
-from explorer.compare import compare_models
 from explorer.documents import attention_document, attribution_document, compare_document, predict_document
 from explorer.rollout import attention_rollout
 from explorer.ui.errors import shows_errors
@@ -63,7 +62,7 @@ def build_api(state: AppState) -> dict[str, Callable[..., dict]]:
         args = limits.check_request(text=text, models=models, top_k=top_k)
         names = check_model_names(args["models"])
         loaded = [state.model(name) for name in names]
-        return compare_document(compare_models(loaded, args["text"], top_k=args["top_k"]))
+        return compare_document(state.comparison(loaded, args["text"], args["top_k"]))
 
     def score(texts: list[str], model: str = default, metric: str = "pll") -> dict:
         """The pseudo-log-likelihood of each sentence (metric "pll" or "pll-word-l2r"): the `mlm-explorer score
