@@ -159,6 +159,14 @@ def test_a_model_that_cannot_load_is_said_in_the_model_line():
     assert "<script" not in shown and "&lt;script&gt;" in shown
 
 
+def test_the_model_line_names_no_server_folder():
+    """What every caller gets, the page's opening model line included (it once showed the Hub cache's path)."""
+    import huggingface_hub.constants as hub_constants
+
+    shown = render_model_problem(f"incomplete download in {hub_constants.HF_HUB_CACHE}/models--x; retry")
+    assert hub_constants.HF_HUB_CACHE not in shown and "incomplete download in …/models--x" in shown
+
+
 def test_allow_local_folders_are_resolved_once(tmp_path):
     link = tmp_path / "link"
     link.symlink_to(tmp_path, target_is_directory=True)

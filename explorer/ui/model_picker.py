@@ -12,6 +12,7 @@ from explorer.bundled import BUNDLED_MODELS, available_bundled, is_bundled_alias
 from explorer.compare import MAX_MODELS, MIN_MODELS
 from explorer.errors import InputError
 from explorer.models import ModelInfo, is_hub_id
+from explorer.ui.errors import hide_paths
 
 # Offered after the bundled models; any other hub id can be typed.
 WELL_KNOWN_HUB_MODELS: tuple[str, ...] = (
@@ -149,8 +150,9 @@ def render_model_info(info: ModelInfo) -> str:
 
 
 def render_model_problem(message: str) -> str:
-    """The model-facts line saying why the model cannot be shown (said in place, not as a pop-up error)."""
-    return f"<div class='model-info'>⚠ {html.escape(message)}</div>"
+    """The model-facts line saying why the model cannot be shown (said in place, not as a pop-up error); no
+    server folder in it, escaped."""
+    return f"<div class='model-info'>⚠ {html.escape(hide_paths(message))}</div>"
 
 
 def _count(n: int) -> str:

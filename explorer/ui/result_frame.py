@@ -161,20 +161,20 @@ class ResultFrame:
     def failed(self, error: ExplorerError, clears: Sequence[gr.components.Component]) -> dict:
         """The updates that say `error` in place of this tab's result."""
         updates: dict = {component: _cleared(component) for component in clears}
-        updates[self.message] = render_message(hide_paths(str(error)))  # no server folder in a message
+        updates[self.message] = render_message(str(error))
         updates[self.has_result] = False
         if self.download is not None:
             updates[self.download] = gr.DownloadButton(value=None, visible=False)
         if self.link is not None:
             updates[self.link] = ""
         if isinstance(error, ModelProblem):
-            updates[self.page.model_info] = render_model_problem(hide_paths(str(error)))
+            updates[self.page.model_info] = render_model_problem(str(error))
         return updates
 
 
 def render_message(message: str) -> str:
-    """The one message a tab shows in place of its result; escaped."""
-    return f"<div class='result-error' role='alert'>⚠ {html.escape(message)}</div>"
+    """The one message a tab shows in place of its result; no server folder in it, escaped."""
+    return f"<div class='result-error' role='alert'>⚠ {html.escape(hide_paths(message))}</div>"
 
 
 def render_link(query: str) -> str:
