@@ -379,14 +379,7 @@ def _token_id(model: LoadedModel, value: str | int, role: str) -> int:
         if not 0 <= value < vocab:
             raise InputError(f"The {role} token id {value} is outside the vocabulary; use 0 to {vocab - 1}.")
         return value
-    (spec,) = encode_targets(model, [value])
-    unknown = model.tokenizer.unk_token_id
-    if unknown is not None and unknown in spec.token_ids and spec.word != model.tokenizer.unk_token:
-        raise InputError(
-            f"The {role} {spec.word!r} is not in {model.info.name}'s vocabulary (it would become "
-            f"{model.tokenizer.unk_token}, and the attribution would explain that instead); choose another word, "
-            f"e.g. a top prediction."
-        )
+    (spec,) = encode_targets(model, [value])  # refuses a word that would become the unknown token
     if len(spec.token_ids) != 1:
         raise InputError(
             f"The {role} {spec.word!r} is {len(spec.token_ids)} pieces for {model.info.name} "

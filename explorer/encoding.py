@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from explorer.errors import InputError
-from explorer.limits import TYPED_MASKS, check_characters, count_typed_masks  # noqa: F401 (re-exported)
+from explorer.limits import TYPED_MASKS, check_characters
 from explorer.models import LoadedModel
 
 EXAMPLE = "Paris is the [MASK] of France."

@@ -27,12 +27,16 @@ class _Narrowing:
     def select(self, logits: torch.Tensor) -> torch.Tensor:
         """The logits at the narrowed positions [batch, mask, vocab], whether the head already ran only there
         (`applied`) or over every position [batch, pos, vocab] (a model the hook cannot reach)."""
-        if self.applied:
-            return logits
-        positions = self.positions.to(logits.device)
-        if positions.dim() == 2:
-            return logits.gather(1, positions.unsqueeze(-1).expand(-1, -1, logits.shape[-1]))
-        return logits.index_select(1, positions)
+        return logits if self.applied else _take(logits, self.positions)
+
+
+def _take(values: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+    """`values` [batch, pos, dim] at `positions`: [mask] for every row, or [batch, mask] for a row's own ->
+    [batch, mask, dim]."""
+    positions = positions.to(values.device)
+    if positions.dim() == 2:  # its own positions for every row (masked copies of different sentences)
+        return values.gather(1, positions.unsqueeze(-1).expand(-1, -1, values.shape[-1]))
+    return values.index_select(1, positions)
 
 
 # Per thread/task, so concurrent requests on one shared model never see each other's positions.
@@ -64,13 +68,7 @@ def _narrow_hook(module: nn.Module, args: Any, output: Any) -> Any:
     state = _NARROWING.get()
     if state is None or state.module is not module:
         return None
-    hidden = output[0]  # [batch, pos, hidden]
-    positions = state.positions.to(hidden.device)
-    if positions.dim() == 2:  # its own positions for every row (masked copies of different sentences)
-        index = positions.unsqueeze(-1).expand(-1, -1, hidden.shape[-1])  # [batch, mask, hidden]
-        narrowed = hidden.gather(1, index)  # [batch, mask, hidden]
-    else:
-        narrowed = hidden.index_select(1, positions)  # [batch, mask, hidden]
+    narrowed = _take(output[0], state.positions)  # [batch, pos, hidden] -> [batch, mask, hidden]
     state.applied = True
     if isinstance(output, tuple):
         return (narrowed, *output[1:])

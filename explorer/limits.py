@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -262,7 +262,3 @@ CLI_LIMITS = Limits(max_chars=1_000_000, max_masks=512, max_top_k=1_000_000, max
                     max_attention_weights=4_000_000, max_steps=4_000, max_items=10**6, max_word_chars=1_000,
                     max_model_params=10**12)
 
-
-def describe(limits: Limits) -> Sequence[tuple[str, str, int]]:
-    """(field, environment variable, value) of every bound, for the README and logs."""
-    return tuple((f.name, ENVIRONMENT[f.name], getattr(limits, f.name)) for f in fields(limits))

@@ -31,12 +31,13 @@ def render_compare_columns(comparison: Comparison) -> str:
     """
     masks = len(comparison.agreement)
     names = mask_names(comparison.text, masks)
+    scales = [shared_scale(comparison, m) for m in range(masks)]
     columns = []
     for name, device, result in zip(comparison.models, comparison.devices, comparison.results, strict=True):
         blocks = []
         for number, mask in enumerate(result.masks):
             shared = comparison.agreement[number].common_words
-            top = shared_scale(comparison, number)
+            top = scales[number]
             items = []
             for rank, p in enumerate(mask.predictions):
                 classes = "shared" if word_key(p.token) in shared else ""
@@ -56,11 +57,11 @@ def render_compare_columns(comparison: Comparison) -> str:
             f"<h4>{escape_label(name)}</h4><div class='muted'>{escape_label(device)} · "
             f"{len(result.tokens)} tokens</div>{''.join(blocks)}</div>"
         )
-    scales = ", ".join(f"{escape_label(names[m])}: {percent(shared_scale(comparison, m))}" for m in range(masks))
+    scale_text = ", ".join(f"{escape_label(names[m])}: {percent(scales[m])}" for m in range(masks))
     legend = (f"<div class='muted compare-legend'>Bars: <span style='color:{TOP1_COLOR}'>■</span> each model's top-1, "
               f"<span style='color:{BAR_COLOR}'>■</span> the rest; <b style='color:{SHARED_COLOR}'>green words</b> "
               f"are in every model's top-k. All models' bars share one scale: a full bar is the largest probability "
-              f"at that mask ({scales}). Each mask is predicted on its own, the others kept masked.</div>")
+              f"at that mask ({scale_text}). Each mask is predicted on its own, the others kept masked.</div>")
     return f"<div class='compare-columns'>{''.join(columns)}</div>{legend}"
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -159,11 +158,6 @@ def filled_sentence(result: Any) -> str:
     """The filled sentence as plain text (the CLI's "filled:" line; the page highlights the same words)."""
     segments = filled_segments(result)
     return "".join(text for text, _ in segments) if segments else result.filled_text
-
-
-def label_tokens(tokens: Sequence[str]) -> list[str]:
-    """`token_label` of every token; not escaped."""
-    return [token_label(t) for t in tokens]
 
 
 def escape_label(text: str) -> str:

@@ -8,8 +8,8 @@ from typing import Any
 
 import gradio as gr
 
-from explorer.encoding import count_typed_masks
 from explorer.figures.labels import mask_names
+from explorer.limits import count_typed_masks
 from explorer.ui.state import AppState
 
 # The top-k slider's starting value (also the API's default) and its largest value (also a shared link's).

@@ -119,8 +119,8 @@ def build_score_tab(page: Page) -> TabRun:
         if metric_name not in TAB_METRICS:
             raise InputError(f"Unknown metric {metric_name!r}; use one of {', '.join(TAB_METRICS)}.")
         scores, prefers, document = TAB_METRICS[metric_name](load_model_for(page, model_name), lines, metric_name)
-        differing = [()] + [differing_positions(scores[0], s)[1] for s in scores[1:]]
-        differing[0] = tuple(sorted({p for s in scores[1:] for p in differing_positions(scores[0], s)[0]}))
+        against_first = [differing_positions(scores[0], s) for s in scores[1:]]  # (in the first, in s) each
+        differing = [tuple(sorted({p for mine, _ in against_first for p in mine})), *(o for _, o in against_first)]
         return {
             table: render_score_table(scores, differing, prefers),
             plot: plot_with_png_button(plot_token_scores(scores, differing), "mlm-explorer-score"),
