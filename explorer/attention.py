@@ -14,6 +14,7 @@ from explorer.fill_mask import (
     FillMaskResult,
     TargetTokens,
     build_fill_mask_result,
+    chain_rule_log_probs,
     check_top_k,
     encode_targets,
 )
@@ -213,7 +214,8 @@ def analyze_text(
     *,
     skip_special_tokens: bool = False,
 ) -> Analysis:
-    """The top-k fillers of every mask and every head's attention, from ONE forward pass.
+    """The top-k fillers of every mask and every head's attention, from ONE forward pass (a target word of several
+    pieces adds its chain-rule pass).
 
     The predictions equal `predict_masks(model, text, top_k, targets)` and the attentions equal
     `extract_attention(model, text)`, at the cost of a single pass. To build several analyses of one text (other
@@ -238,8 +240,9 @@ def _build_analysis(model: LoadedModel, text_pass: TextPass, top_k: int, target_
                     skip_special_tokens: bool) -> Analysis:
     if text_pass.attention.model_name != model.info.name:
         raise ValueError(f"the pass was run by {text_pass.attention.model_name}, not by {model.info.name}")
+    chains = chain_rule_log_probs(model, text_pass.encoding, target_specs)  # multi-piece targets only
     fill_mask = build_fill_mask_result(model, text_pass.encoding, text_pass.mask_logits, top_k, target_specs,
-                                       skip_special_tokens)
+                                       skip_special_tokens, chains)
     return Analysis(fill_mask=fill_mask, attention=text_pass.attention)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -120,7 +120,9 @@ def predict_masks(
     target_specs = encode_targets(model, targets or ())
     check_target_lengths(model, encoding, target_specs)
     output = run_forward(model, encoding)
-    return build_fill_mask_result(model, encoding, output.mask_logits, top_k, target_specs, skip_special_tokens)
+    chains = chain_rule_log_probs(model, encoding, target_specs)  # the multi-piece targets' own passes
+    return build_fill_mask_result(model, encoding, output.mask_logits, top_k, target_specs, skip_special_tokens,
+                                  chains)
 
 
 def check_top_k(model: LoadedModel, top_k: int) -> None:
@@ -198,10 +200,17 @@ def build_fill_mask_result(
     top_k: int,
     targets: Sequence[TargetTokens] = (),
     skip_special_tokens: bool = False,
+    chains: Mapping[tuple[int, str], tuple[float, ...]] | None = None,
 ) -> FillMaskResult:
-    """Turn the logits at the masks [mask, vocab] into a `FillMaskResult` (the to-result stage)."""
+    """Turn the logits at the masks [mask, vocab] into a `FillMaskResult` (the to-result stage: no model run).
+
+    `chains` is `chain_rule_log_probs(model, encoding, targets)`, needed when a target is several pieces.
+    """
     tokenizer = model.tokenizer
-    chains = chain_rule_log_probs(model, encoding, targets)
+    chains = chains or {}
+    missing = [t.word for t in targets if len(t.token_ids) > 1 and (0, t.word) not in chains]
+    if missing:
+        raise ValueError(f"multi-piece targets {missing} need their chain_rule_log_probs")
     probs = mask_logits.float().softmax(dim=-1)  # [mask, vocab]
     log_probs = mask_logits.float().log_softmax(dim=-1)  # [mask, vocab]
     ranking = probs

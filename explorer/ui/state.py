@@ -61,7 +61,8 @@ class AppState:
         """The forward pass over `text` (logits at the masks and every attention), cached per (model, text).
 
         Every view of a sentence starts here: the Predict and Attention tabs, the API, the side-by-side attention,
-        and every change of top-k or target words reuse the one pass.
+        and every change of top-k or target words reuse the one pass (a target word of several pieces runs its
+        own chain-rule pass each time).
         """
         self.limits.check_text(text)  # before tokenising, whichever tab or API name asked
         return self.passes.get((model_key(model), text), lambda: run_text_pass(model, text))
