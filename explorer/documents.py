@@ -16,7 +16,7 @@ from explorer.joint import JointFill
 from explorer.layers import LayerPredictions
 from explorer.models import ModelInfo
 from explorer.rollout import Rollout
-from explorer.scoring import PairScore, PairsResult, SentenceScore
+from explorer.scoring import PairScore, PairsResult, SentenceScore, summarize_preferences
 
 if TYPE_CHECKING:  # the catalog imports transformers' model tables: not needed to build the documents
     from explorer.catalog import ModelEntry
@@ -319,21 +319,19 @@ def pairs_document(model: str, metric: str, pairs: PairsResult | Sequence[dict[s
     pairs (0 to 1) whose first sentence the model prefers (a tie is not preferred).
 
     `pairs` is a `PairsResult` or pair documents (lines read back from a --output file)."""
-    entries = [pair_score_document(p) for p in pairs.pairs] if isinstance(pairs, PairsResult) else list(pairs)
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for entry in entries:
-        groups.setdefault(entry["category"], []).append(entry)
+    if isinstance(pairs, PairsResult):
+        entries = [pair_score_document(p) for p in pairs.pairs]
+        first_preferred, by_category = pairs.first_preferred, pairs.by_category
+    else:
+        entries = list(pairs)
+        first_preferred, by_category = summarize_preferences([(e["category"], e["prefers"]) for e in entries])
     return {
         "model": model,
         "metric": metric,
         "pairs": entries,
         "summary": {
-            **_preferred(entries),
-            "by_category": {name: _preferred(group) for name, group in groups.items()},
+            "pairs": len(entries),
+            "first_preferred": first_preferred,
+            "by_category": {c.name: {"pairs": c.pairs, "first_preferred": c.first_preferred} for c in by_category},
         },
     }
-
-
-def _preferred(entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    wins = sum(e["prefers"] == "first" for e in entries)
-    return {"pairs": len(entries), "first_preferred": wins / len(entries) if entries else 0.0}

@@ -281,20 +281,22 @@ def build_pair_score(first: SentenceScore, second: SentenceScore, category: str,
 
 def summarize_pairs(model_name: str, metric: str, pairs: Sequence[PairScore]) -> PairsResult:
     """The share of pairs where the first sentence wins, overall and per category (in order of appearance)."""
-    groups: dict[str, list[PairScore]] = {}
-    for pair in pairs:
-        groups.setdefault(pair.category, []).append(pair)
-    return PairsResult(
-        model_name=model_name,
-        metric=metric,
-        pairs=tuple(pairs),
-        first_preferred=_share(pairs),
-        by_category=tuple(CategorySummary(name, len(group), _share(group)) for name, group in groups.items()),
-    )
+    first_preferred, by_category = summarize_preferences([(p.category, p.prefers) for p in pairs])
+    return PairsResult(model_name=model_name, metric=metric, pairs=tuple(pairs), first_preferred=first_preferred,
+                       by_category=by_category)
 
 
-def _share(pairs: Sequence[PairScore]) -> float:
-    return sum(p.prefers == "first" for p in pairs) / len(pairs) if pairs else 0.0
+def summarize_preferences(rows: Sequence[tuple[str, str]]) -> tuple[float, tuple[CategorySummary, ...]]:
+    """From (category, prefers) of each pair: the share whose first sentence wins (a tie does not; 0.0 for no
+    pairs), and the same per category in order of appearance."""
+    groups: dict[str, list[str]] = {}
+    for category, prefers in rows:
+        groups.setdefault(category, []).append(prefers)
+
+    def share(preferences: Sequence[str]) -> float:
+        return sum(p == "first" for p in preferences) / len(preferences) if preferences else 0.0
+
+    return share([p for _, p in rows]), tuple(CategorySummary(n, len(g), share(g)) for n, g in groups.items())
 
 
 def _score_plans(model: LoadedModel, sentences: Sequence[EncodedSentence], plans: Sequence[Plan], metric: str,
