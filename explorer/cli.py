@@ -619,13 +619,14 @@ MAX_ROWS = 50  # sentences listed in the readable table
 
 
 def _run_dataset(args: argparse.Namespace, dataset: Any) -> tuple[Any, list[dict]]:
-    from explorer.runner import DEFAULT_CHUNK, ModelSpec, run_dataset
+    from explorer.runner import DEFAULT_CHUNK, ModelSpec, check_run_options, run_dataset
 
-    model = load_from_args(args)
+    chunk = args.chunk if args.chunk is not None else DEFAULT_CHUNK
+    check_run_options(dataset.kind, args.metric, args.engine, chunk)  # a typo is refused before the model loads
     spec = ModelSpec(args.model or default_model(), device=args.device, dtype=args.dtype,
                      trust_remote_code=args.trust_remote_code)
-    entries = run_dataset(model, dataset, args.metric, args.output, spec=spec, engine=args.engine,
-                          chunk=args.chunk if args.chunk is not None else DEFAULT_CHUNK,
+    model = spec.load()
+    entries = run_dataset(model, dataset, args.metric, args.output, spec=spec, engine=args.engine, chunk=chunk,
                           progress=sys.stderr if getattr(args, "input", None) else None)
     return model, entries
 

@@ -118,6 +118,16 @@ def read_finished(output: Path, dataset: Dataset) -> list[dict[str, Any]]:
     return entries
 
 
+def check_run_options(kind: str, metric: str, engine: str, chunk: int) -> None:
+    """Refuse an unknown metric for the dataset's kind ("sentences" or "pairs"), an unknown engine or a chunk size
+    below 1; cheap, so the command line calls it before loading the model."""
+    check_metric(metric, TASKS[kind].metrics)
+    if engine not in ENGINES:
+        raise InputError(f"Unknown engine {engine!r}; use one of {', '.join(ENGINES)}.")
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+        raise InputError(f"The chunk size must be a whole number of at least 1, not {chunk!r}.")
+
+
 def run_dataset(
     model: LoadedModel,
     dataset: Dataset,
@@ -143,12 +153,7 @@ def run_dataset(
     Returns:
         Every item's entry in file order: those read back from `output`, then the new ones.
     """
-    task = TASKS[dataset.kind]
-    check_metric(metric, task.metrics)
-    if engine not in ENGINES:
-        raise InputError(f"Unknown engine {engine!r}; use one of {', '.join(ENGINES)}.")
-    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
-        raise InputError(f"The chunk size must be a whole number of at least 1, not {chunk!r}.")
+    check_run_options(dataset.kind, metric, engine, chunk)
     check_dataset(model, dataset)
     path = Path(output) if output is not None else None
     entries = read_finished(path, dataset) if path is not None else []
