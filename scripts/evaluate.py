@@ -241,7 +241,7 @@ def heldout_subset(corpus: Path, sources: list[str]) -> Path:
 
 
 def cloze_only(model, tok, cloze_file: Path) -> dict:
-    """The cloze_eval.txt part of the result, for a run without the held-out metrics."""
+    """The cloze_eval.txt part of the result (with or without the held-out metrics)."""
     cz = cloze(model, tok, read_cloze(cloze_file))
     return {"cloze_file": cloze_file.name, "cloze_top5_hits": cz["hits"], "cloze_total": cz["total"],
             "cloze_rate": cz["rate"], "cloze_copies": cz["copies"], "cloze_copy_rate": cz["copy_rate"],
@@ -277,7 +277,6 @@ def evaluate(model_dir: Path, corpus: Path, cloze_file: Path, seed: int, max_seq
     ww = whole_word(model, held, idx, sp, seed)
     pidx = np.sort(np.random.default_rng(seed + 1).permutation(len(held.seq_len))[:pppl_seqs])
     pppl = pseudo_perplexity(model, held, pidx, sp, pppl_len)
-    cz = cloze(model, tok, read_cloze(cloze_file))
     state_file = model_dir / "training_state.json"
     return {
         "heldout_sources": heldout_sources,
@@ -293,13 +292,7 @@ def evaluate(model_dir: Path, corpus: Path, cloze_file: Path, seed: int, max_seq
         **ww,
         **pppl,
         "pppl_sample": {"sequences": pppl_seqs, "max_tokens": pppl_len},
-        "cloze_file": cloze_file.name,
-        "cloze_top5_hits": cz["hits"],
-        "cloze_total": cz["total"],
-        "cloze_rate": cz["rate"],
-        "cloze_items": cz["items"],
-        "cloze_copies": cz["copies"],
-        "cloze_copy_rate": cz["copy_rate"],
+        **cloze_only(model, tok, cloze_file),
         **extra,
         "training_state": json.loads(state_file.read_text()) if state_file.exists() else None,
         "eval_seconds": round(time.time() - t0, 1),
