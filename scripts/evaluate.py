@@ -221,6 +221,16 @@ ISSUE3_SOURCES = ["wordnet", "web-bible", "python-docs", "django-docs", "postgre
                   "rust-books", "fortunes", "cfi-en", "jargon", "devils-dictionary", "maint-guide"]  # fmt: skip
 
 
+EVAL_CACHE = Path("/root/mlm-train/eval-cache")  # tokenised held-out splits, outside the repository
+
+
+def heldout_source_names(spec: str) -> list[str] | None:
+    """--heldout-sources: "all" (None: the whole split), "issue3" (issue 3's sources) or a comma-separated list."""
+    if spec == "all":
+        return None
+    return ISSUE3_SOURCES if spec == "issue3" else spec.split(",")
+
+
 def heldout_subset(corpus: Path, sources: list[str]) -> Path:
     """A corpus folder holding only the held-out documents of `sources` (cached under /root/mlm-train)."""
     from build_corpus import sha256_file
@@ -231,7 +241,7 @@ def heldout_subset(corpus: Path, sources: list[str]) -> Path:
         if json.loads(line)["source"] in sources
     ]
     key = hashlib.sha256("".join(lines).encode()).hexdigest()[:12]
-    out = Path("/root/mlm-train/eval-cache") / f"heldout-{key}"
+    out = EVAL_CACHE / f"heldout-{key}"
     if not (out / "manifest.json").exists():
         out.mkdir(parents=True, exist_ok=True)
         (out / "heldout.jsonl").write_text("".join(lines), encoding="utf-8")
@@ -269,7 +279,7 @@ def evaluate(model_dir: Path, corpus: Path, cloze_file: Path, seed: int, max_seq
                 "eval_seconds": round(time.time() - t0, 1)}  # fmt: skip
     if heldout_sources:
         corpus = heldout_subset(corpus, heldout_sources)
-    held = cached_split(tok, corpus, "heldout", Path("/root/mlm-train/eval-cache"))
+    held = cached_split(tok, corpus, "heldout", EVAL_CACHE)
     sp = Specials.of(tok)
     rng = np.random.default_rng(seed)
     idx = np.arange(len(held.seq_len)) if max_seqs is None else np.sort(rng.permutation(len(held.seq_len))[:max_seqs])
@@ -321,9 +331,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    sources = {"all": None, "issue3": ISSUE3_SOURCES}.get(args.heldout_sources)
-    if args.heldout_sources not in ("all", "issue3"):
-        sources = args.heldout_sources.split(",")
+    sources = heldout_source_names(args.heldout_sources)
     res = evaluate(args.model_dir, args.corpus, args.cloze, args.seed, args.max_seqs, args.pppl_seqs,
                    args.pppl_len, args.everyday, args.dev, args.blimp, args.blimp_per_paradigm, sources,
                    args.skip_heldout)  # fmt: skip

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from evaluate import ISSUE3_SOURCES, cloze, heldout_subset, load, read_cloze
+from evaluate import EVAL_CACHE, cloze, heldout_source_names, heldout_subset, load, read_cloze
 from mlm_data import Specials, cached_split, masked_accuracy
 from safetensors.torch import load_file
 
@@ -123,11 +123,9 @@ def main(argv: list[str] | None = None) -> None:
         alphas = sorted(set(alphas) | {0.0})
     rows = []
     if args.alpha is None:
-        corpus = args.corpus
-        if args.heldout_sources != "all":
-            names = ISSUE3_SOURCES if args.heldout_sources == "issue3" else args.heldout_sources.split(",")
-            corpus = heldout_subset(corpus, names)
-        held = cached_split(tok, corpus, "heldout", Path("/root/mlm-train/eval-cache"))
+        names = heldout_source_names(args.heldout_sources)
+        corpus = heldout_subset(args.corpus, names) if names else args.corpus
+        held = cached_split(tok, corpus, "heldout", EVAL_CACHE)
         sp = Specials.of(tok)
         idx = np.sort(np.random.default_rng(args.seed).permutation(len(held.seq_len))[: args.heldout_seqs])
         dev = read_cloze(args.dev_cloze)
