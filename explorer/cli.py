@@ -386,7 +386,7 @@ def _run_attribute(args: argparse.Namespace) -> int:
     check_positive("--mask", args.mask, minimum=0)
     check_positive("--steps", args.steps)
     check_positive("--batch-size", args.batch_size)
-    from explorer.figures.labels import mask_contexts, mask_name, percent, token_label
+    from explorer.figures.labels import mask_contexts, percent, token_label, typed_mask_name
 
     typed = mask_contexts(args.text)
     if args.mask >= len(typed):
@@ -413,7 +413,7 @@ def _run_attribute(args: argparse.Namespace) -> int:
     info = model.info
     steps = f", {result.steps} steps" if result.steps is not None else ""
     print(model_header(info))
-    name = mask_name(result.mask_index + 1, typed[result.mask_index])
+    name = typed_mask_name(args.text, result.mask_index)
     print(f"{METHOD_NAMES[result.method]} of {result.score_label} at {name} (token {result.mask_position}){steps}")
     print(f"target '{token_label(result.target.token)}' (id {result.target.token_id}): "
           f"probability {percent(result.target.probability)}")

@@ -32,12 +32,12 @@ from explorer.errors import InputError
 _ALLOWED_CONTROLS = frozenset("\t\n\r")
 # Spellings people type for a mask, whatever the model's own token is (kept here so no tokenizer is imported).
 TYPED_MASKS = ("[MASK]", "<mask>")
-_TYPED_MASK_PATTERN = re.compile("|".join(re.escape(s) for s in TYPED_MASKS), re.IGNORECASE)
+TYPED_MASK_PATTERN = re.compile("|".join(re.escape(s) for s in TYPED_MASKS), re.IGNORECASE)
 
 
 def count_typed_masks(text: str) -> int:
     """How many masks a person typed as [MASK] or <mask> (any case), before any model is chosen."""
-    return len(_TYPED_MASK_PATTERN.findall(text or ""))
+    return len(TYPED_MASK_PATTERN.findall(text or ""))
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ import html
 import plotly.graph_objects as go
 
 from explorer.attribution import METHOD_NAMES, TokenAttribution, convergence_warning
-from explorer.figures.labels import escape_label, mask_contexts, mask_name, token_label
+from explorer.figures.labels import escape_label, token_label, typed_mask_name
 
 POSITIVE = (33, 102, 172)  # RdBu #2166ac
 NEGATIVE = (178, 24, 43)  # RdBu #b2182b
@@ -116,9 +116,7 @@ def plot_attribution(result: TokenAttribution) -> go.Figure:
 
 def _mask_name(result: TokenAttribution) -> str:
     """The explained mask as every view names it ("mask 1 · 'the [MASK] of'")."""
-    contexts = mask_contexts(result.text)
-    context = contexts[result.mask_index] if result.mask_index < len(contexts) else ""
-    return mask_name(result.mask_index + 1, context)
+    return typed_mask_name(result.text, result.mask_index)
 
 
 def render_completeness(result: TokenAttribution) -> str:

@@ -16,12 +16,11 @@ escape (the terminal needs no escaping).
 from __future__ import annotations
 
 import html
-import re
 from functools import lru_cache
 from typing import Any
 
-# Spellings people type for a mask (as explorer.encoding), repeated here so that labels import no model code.
-_TYPED_MASK = re.compile(r"\[MASK\]|<mask>", re.IGNORECASE)
+from explorer.limits import TYPED_MASK_PATTERN
+
 _CONTEXT_WORD_CHARS = 14
 
 
@@ -86,15 +85,15 @@ def percent(probability: float) -> str:
 def mask_contexts(text: str) -> list[str]:
     """For each mask typed in `text` ([MASK] or <mask>), the word before, the mask and the word after, as typed:
     "Paris is the [MASK] of France." gives ["the [MASK] of"]."""
-    spans = [m.span() for m in _TYPED_MASK.finditer(text or "")]
+    spans = [m.span() for m in TYPED_MASK_PATTERN.finditer(text or "")]
     contexts = []
     for start, end in spans:
         before = text[:start].split()
         after = text[end:].split()
         glued_before = bool(before) and not text[:start][-1:].isspace()
         glued_after = bool(after) and not text[end:][:1].isspace()
-        word_before = _TYPED_MASK.sub("[MASK]", before[-1])[-_CONTEXT_WORD_CHARS:] if before else ""
-        word_after = _TYPED_MASK.sub("[MASK]", after[0])[:_CONTEXT_WORD_CHARS] if after else ""
+        word_before = TYPED_MASK_PATTERN.sub("[MASK]", before[-1])[-_CONTEXT_WORD_CHARS:] if before else ""
+        word_after = TYPED_MASK_PATTERN.sub("[MASK]", after[0])[:_CONTEXT_WORD_CHARS] if after else ""
         context = (word_before + ("" if glued_before else " ") if word_before else "") + "[MASK]"
         context += ("" if glued_after else " ") + word_after if word_after else ""
         contexts.append(context.strip())
@@ -109,6 +108,12 @@ def mask_name(number: int, context: str = "") -> str:
         context: from `mask_contexts`; not escaped.
     """
     return f"mask {number} · '{context}'" if context else f"mask {number}"
+
+
+def typed_mask_name(text: str, index: int) -> str:
+    """The name of the typed mask `index` (from 0) of `text`, with its context when the text has that many."""
+    contexts = mask_contexts(text)
+    return mask_name(index + 1, contexts[index] if index < len(contexts) else "")
 
 
 def mask_names(text: str, count: int) -> list[str]:
