@@ -171,24 +171,23 @@ def build_demo(model_name: str | None = None, allow_local: Sequence[str | Path] 
                      trigger_mode="always_last")
 
         # A shared link (?model=...&text=...&view=...) fills the inputs, then runs Predict and the named tab.
-        autorun = gr.State(False)
         view = gr.State("predict")
 
         def open_link(request: gr.Request) -> tuple:
             query = read_query(dict(request.query_params)) if request is not None else SharedQuery()
             return _link_updates(query)
 
-        load = demo.load(open_link, outputs=[model, text, top_k, targets, compare_models, tabs, autorun, view],
+        load = demo.load(open_link, outputs=[model, text, top_k, targets, compare_models, tabs, view],
                          api_visibility="private", show_progress="hidden")
         load = apply_links(load, page)  # each tab's own settings from the link (layer, head, mask, method, ...)
         chain = load.then(show_model_quietly, inputs=model, outputs=model_info, api_visibility="private",
                           show_progress="hidden")
-        chain = chain.then(predict.skippable(), inputs=[autorun, *predict.inputs], outputs=predict.outputs,
-                           api_visibility="private")
+        # the opening sentence runs on load too (from the cache after the first time)
+        chain = chain.then(predict.fn, inputs=predict.inputs, outputs=predict.outputs, api_visibility="private")
         for name, tab_run in (("attention", attention), ("attribution", attribution), ("compare", compare),
                               ("layers", layers), ("score", score)):
             chain = chain.then(
-                _if_view(name, tab_run.skippable()), inputs=[autorun, view, *tab_run.inputs],
+                _if_view(name, tab_run.skippable()), inputs=[view, *tab_run.inputs],
                 outputs=tab_run.outputs, api_visibility="private",
             )
     return demo
@@ -203,14 +202,13 @@ def _link_updates(query: SharedQuery) -> tuple:
         query.targets if query.targets is not None else skip,
         list(query.models) if query.models else skip,
         gr.Tabs(selected=query.view) if query.view else skip,
-        True,  # the opening sentence runs on load too (from the cache after the first time)
         query.view or "predict",
     )
 
 
 def _if_view(name: str, run: Any) -> Any:
-    def run_for_view(flag: bool, view: str, *args: Any) -> Any:
-        return run(flag and view == name, *args)
+    def run_for_view(view: str, *args: Any) -> Any:
+        return run(view == name, *args)
 
     return run_for_view
 
