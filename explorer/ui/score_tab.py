@@ -14,6 +14,7 @@ import gradio as gr
 from explorer.documents import pairs_document, score_document
 from explorer.errors import InputError
 from explorer.figures.scoring import plot_token_scores, render_score_table
+from explorer.limits import Limits
 from explorer.models import LoadedModel
 from explorer.scoring import (
     PAIR_METRICS,
@@ -29,19 +30,14 @@ from explorer.ui.result_frame import ResultFrame, load_model_for
 from explorer.ui.state import AppState
 
 DEFAULT_SENTENCES = "The doctor said that he would be late.\nThe doctor said that she would be late."
-# Sentences (or pairs) one web request may score; the command line (mlm-explorer score/pairs) takes any number.
-MAX_REQUEST_SENTENCES = 64
+# Sentences (or pairs) one web request may score by default (`--max-items`, `Limits.max_items`); the command line
+# (mlm-explorer score/pairs --input FILE) takes any number.
+MAX_REQUEST_SENTENCES = Limits().max_items
 METRIC_CHOICES = [
     ("pll: each token masked in turn (Salazar et al. 2020)", "pll"),
     ("pll-word-l2r: a word's later pieces masked too (Kauf & Ivanova 2023)", "pll-word-l2r"),
     ("crows: only the tokens two sentences share (CrowS-Pairs, Nangia et al. 2020)", "crows"),
 ]
-
-
-def _check_count(count: int, what: str) -> None:
-    if count > MAX_REQUEST_SENTENCES:
-        raise InputError(f"{count} {what} in one request; the page and the API score at most "
-                         f"{MAX_REQUEST_SENTENCES}. Use mlm-explorer score/pairs --input FILE for more.")
 
 
 def score_request(state: AppState, texts: Sequence[str], model: str, metric: str) -> dict[str, Any]:
@@ -50,7 +46,7 @@ def score_request(state: AppState, texts: Sequence[str], model: str, metric: str
         texts = [texts]
     if not texts:
         raise InputError('No sentence given; send a list such as ["The cat sat on the mat."].')
-    _check_count(len(texts), "sentences")
+    texts = state.limits.check_items(texts, "sentences")
     loaded = state.model(model)
     return score_document(loaded.info.name, metric, score_sentences(loaded, list(texts), metric))
 
@@ -59,7 +55,7 @@ def pairs_request(state: AppState, pairs: Sequence[Sequence[str]], model: str, m
     """The `mlm-explorer pairs --json` document for a web request; a pair is [first, second] or with a category."""
     if not pairs:
         raise InputError('No pair given; send a list such as [["He is late.", "She is late.", "gender"]].')
-    _check_count(len(pairs), "pairs")
+    pairs = state.limits.check_items(pairs, "pairs")
     loaded = state.model(model)
     result = score_pairs(loaded, [tuple(p) if isinstance(p, (list, tuple)) else p for p in pairs], metric)
     return pairs_document(loaded.info.name, metric, result)
@@ -115,7 +111,7 @@ def build_score_tab(page: Page) -> TabRun:
         lines = split_sentences(text)
         if len(lines) < 2:
             raise InputError("Give two or more sentences, one per line, e.g. a minimal pair.")
-        _check_count(len(lines), "sentences")
+        lines = page.state.limits.check_texts(lines, "sentences")  # the server's bounds, as for the API
         if metric_name not in TAB_METRICS:
             raise InputError(f"Unknown metric {metric_name!r}; use one of {', '.join(TAB_METRICS)}.")
         scores, prefers, document = TAB_METRICS[metric_name](load_model_for(page, model_name), lines, metric_name)
