@@ -35,6 +35,13 @@ TYPED_MASKS = ("[MASK]", "<mask>")
 TYPED_MASK_PATTERN = re.compile("|".join(re.escape(s) for s in TYPED_MASKS), re.IGNORECASE)
 
 
+def check_parameter_count(parameters: int, limit: int, name: str) -> None:
+    """Refuse the model `name` of `parameters` parameters when that is more than `limit`."""
+    if parameters > limit:
+        raise InputError(f"{name!r} has {parameters / 1e6:,.0f}M parameters; this server loads models of at most "
+                         f"{limit / 1e6:,.0f}M. Pick a smaller model.")
+
+
 def count_typed_masks(text: str) -> int:
     """How many masks a person typed as [MASK] or <mask> (any case), before any model is chosen."""
     return len(TYPED_MASK_PATTERN.findall(text or ""))
@@ -134,9 +141,7 @@ class Limits:
 
     def check_parameters(self, parameters: int, name: str) -> None:
         """Refuse a model with more than `max_model_params` parameters (before its weights are read)."""
-        if parameters > self.max_model_params:
-            raise InputError(f"{name!r} has {parameters / 1e6:,.0f}M parameters; this server loads models of at "
-                             f"most {self.max_model_params / 1e6:,.0f}M. Pick a smaller model.")
+        check_parameter_count(parameters, self.max_model_params, name)
 
     def check_request(self, **arguments: Any) -> dict[str, Any]:
         """Check every argument by its role (`ROLES`), in the order given; returns the checked values by name."""

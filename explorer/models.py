@@ -19,6 +19,7 @@ from explorer.bundled import assets_dir, bundled_path, is_bundled_alias
 from explorer.cache import LruCache
 from explorer.errors import ExplorerError, InputError, ModelLoadError
 from explorer.forward import install_position_narrowing
+from explorer.limits import check_parameter_count
 
 CACHE_SIZE_ENV = "MLM_EXPLORER_CACHE_SIZE"
 DEFAULT_CACHE_SIZE = 3
@@ -358,9 +359,8 @@ def _check_parameters(config: Any, name: str, max_parameters: int | None) -> Non
     if max_parameters is None:
         return
     count = count_parameters(config)
-    if count is not None and count > max_parameters:
-        raise InputError(f"{name!r} has {count / 1e6:,.0f}M parameters; this server loads models of at most "
-                         f"{max_parameters / 1e6:,.0f}M. Pick a smaller model.")
+    if count is not None:
+        check_parameter_count(count, max_parameters, name)
 
 
 def _load_uncached(name: str, resolved: tuple[str, str], device: torch.device, dtype: torch.dtype,
