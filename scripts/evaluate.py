@@ -38,6 +38,15 @@ def load(model_dir: Path):
     return model, AutoTokenizer.from_pretrained(model_dir)
 
 
+# The reported evaluation sets: never read by a choice (checkpoint, interpolation, recipe), only measured.
+EVALUATION_CLOZE = ("cloze_eval", "cloze_everyday")
+
+
+def is_evaluation_set(path: Path) -> bool:
+    """Whether `path` is (or is named after) one of the reported evaluation cloze sets."""
+    return any(stem in path.name for stem in EVALUATION_CLOZE)
+
+
 def read_cloze(path: Path) -> list[tuple[str, set[str]]]:
     """(sentence with [MASK], acceptable answers) pairs; '#' lines are comments."""
     items = []

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from evaluate import EVAL_CACHE, cloze, heldout_source_names, heldout_subset, load, read_cloze
+from evaluate import EVAL_CACHE, cloze, heldout_source_names, heldout_subset, is_evaluation_set, load, read_cloze
 from mlm_data import Specials, cached_split, masked_accuracy
 from safetensors.torch import load_file
 
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--heldout-sources", default="issue3", help="as evaluate.py: 'issue3', 'all' or a list")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    if "cloze_eval" in args.dev_cloze.name or "cloze_everyday" in args.dev_cloze.name:
+    if is_evaluation_set(args.dev_cloze):
         sys.exit("the evaluation cloze set must not be used to choose alpha")
     t0 = time.time()
     model, tok = load(args.src)

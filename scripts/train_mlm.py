@@ -301,8 +301,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     if args.resume and not (run / "ckpt.pt").exists():
         sys.exit(f"{run}/ckpt.pt does not exist (killed before its first checkpoint?): start without --resume")
+    from evaluate import is_evaluation_set
+
     for path in args.dev_cloze:
-        if path.name in ("cloze_eval.txt", "cloze_everyday.txt"):
+        if is_evaluation_set(path):
             sys.exit(f"{path.name} is an evaluation set: it must play no part in training choices")
     ckpt = torch.load(run / "ckpt.pt", weights_only=False) if args.resume else None
     if ckpt is None and (run / "ckpt.pt").exists():
