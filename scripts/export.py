@@ -393,10 +393,12 @@ development set, then the larger alpha. Neither `cloze_eval.txt` nor `cloze_ever
     else:
         wise_text = "No weight interpolation: the continued model is shipped as trained.\n"
     blimp_fields = ", ".join(f"{k} {pct(v)}" for k, v in ev["blimp"]["per_field"].items())
-    changes = "".join(
+    schedule = state.get("schedule_changes", [])
+    changes = (
         f" Changed on resume (to fit the session's remaining CPU time; the learning rate is a function of tokens seen,"
-        f" so it stepped down to the new curve): {'; '.join(f'`{c}`' for c in state.get('schedule_changes', []))}."
-        for _ in state.get("schedule_changes", [])[:1]
+        f" so it stepped down to the new curve): {'; '.join(f'`{c}`' for c in schedule)}."
+        if schedule
+        else ""
     )
     front = card_front("mini-bert: a small bundled masked LM for MLM Explorer (model 1, the default)",
                        "A small demo model, still far weaker than bert-base or roberta-base.")

@@ -73,10 +73,8 @@ def mix(model, trained: dict[str, torch.Tensor], base: dict[str, torch.Tensor], 
 
 def trained_base(folder: Path) -> dict[str, torch.Tensor]:
     """Every weight of another trained mini-bert (``--base``), head included, named as in BertForMaskedLM."""
-    from evaluate import load as load_model
-
-    other, _ = load_model(folder)
-    return {k: v.clone() for k, v in other.state_dict().items() if v.is_floating_point()}
+    other, _ = load(folder)
+    return {k: v for k, v in other.state_dict().items() if v.is_floating_point()}  # the model itself is dropped
 
 
 def choose(rows: list[dict], tolerance: float = TOP1_TOLERANCE, min_top1: float | None = None) -> dict:
